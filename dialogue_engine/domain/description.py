@@ -1,0 +1,250 @@
+"""The dialogue description and its validation.
+
+A description is ``{title, sequences[], is_archived}``; a sequence is
+``{id, title, blocks[], description?, visibility?}``; a block is
+``{id, type, title?, properties?}``. Ids are symbols (``^[a-z][a-z0-9-]*$``),
+unique among the sequences of a dialogue and among all its blocks; a block's
+``properties`` fit its type's schema; every ``next`` names a sequence.
+
+Validation is incremental. Descriptions are copy-on-write, so a node that is
+the very same object as in the previous (valid) description was valid and is
+skipped; whole-dialogue checks (unique ids, references) run again only when
+ids, or the number of sequences or blocks, changed. Editing one block of a
+1,000-block dialogue checks one block.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .blocktypes import SYMBOL_PATTERN, BlockTypeRegistry, next_references
+from .errors import FieldError, ValidationFailed
+from .jsonvalue import JSON
+
+_SYMBOL = re.compile(SYMBOL_PATTERN)
+_DESCRIPTION_KEYS = frozenset({"title", "sequences", "is_archived"})
+_SEQUENCE_KEYS = frozenset({"id", "title", "blocks", "description", "visibility"})
+_BLOCK_KEYS = frozenset({"id", "type", "title", "properties"})
+VISIBILITIES = ("private", "public")
+MAX_TITLE_LENGTH = 1_000
+
+
+def normalise(description: JSON) -> JSON:
+    """The description as stored: ``is_archived`` defaults to false."""
+    if type(description) is dict and "is_archived" not in description:
+        return {**description, "is_archived": False}
+    return description
+
+
+def require_valid(
+    description: JSON, registry: BlockTypeRegistry, previous: JSON | None = None
+) -> None:
+    errors = check_description(description, registry, previous)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def check_description(
+    description: JSON, registry: BlockTypeRegistry, previous: JSON | None = None
+) -> list[FieldError]:
+    """Every error of ``description``; ``previous`` is a valid description it was derived from."""
+    if type(description) is not dict:
+        return [FieldError("type", "", "a dialogue description is an object")]
+    errors: list[FieldError] = []
+    old = previous if type(previous) is dict else {}
+    if description is old:
+        return errors
+    _check_members(description, "", _DESCRIPTION_KEYS, ("title", "sequences", "is_archived"), errors)
+    _check_text(description, "title", "", errors, required=True, min_length=1)
+    if "is_archived" in description and type(description["is_archived"]) is not bool:
+        errors.append(FieldError("type", "/is_archived", "is_archived must be a boolean"))
+    sequences = description.get("sequences")
+    if type(sequences) is not list:
+        if "sequences" in description:
+            errors.append(FieldError("type", "/sequences", "sequences must be an array"))
+        return errors
+
+    old_sequences = old.get("sequences")
+    same_shape, unchanged = _alignment(sequences, old_sequences)
+    changed_refs: list[tuple[str, JSON]] = []
+    for i, sequence in enumerate(sequences):
+        if unchanged(i, sequence):
+            continue
+        at = f"/sequences/{i}"
+        if type(sequence) is not dict:
+            errors.append(FieldError("type", at, "a sequence is an object"))
+            same_shape = False
+            continue
+        _check_sequence(sequence, at, errors)
+        previous_sequence = old_sequences[i] if same_shape else None
+        if type(previous_sequence) is not dict or previous_sequence.get("id") != sequence.get("id"):
+            same_shape = False
+        blocks = sequence.get("blocks")
+        if type(blocks) is not list:
+            continue
+        old_blocks = previous_sequence.get("blocks") if type(previous_sequence) is dict else None
+        blocks_same_shape, block_unchanged = _alignment(blocks, old_blocks)
+        if not blocks_same_shape:
+            same_shape = False
+        for j, block in enumerate(blocks):
+            if block_unchanged(j, block):
+                continue
+            block_at = f"{at}/blocks/{j}"
+            if type(block) is not dict:
+                errors.append(FieldError("type", block_at, "a block is an object"))
+                same_shape = False
+                continue
+            _check_block(block, block_at, registry, errors)
+            if not blocks_same_shape or old_blocks[j].get("id") != block.get("id"):  # type: ignore[index]
+                same_shape = False
+            changed_refs.append((block_at, block))
+
+    if same_shape:
+        sequence_ids = {s["id"] for s in sequences}
+        _check_references(changed_refs, sequence_ids, errors)
+    else:
+        _check_whole_dialogue(sequences, errors)
+    return errors
+
+
+def _alignment(items: list[JSON], old_items: Any) -> tuple[bool, Any]:
+    """Whether ``items`` line up with ``old_items`` one to one, and a test for unchanged items."""
+    if type(old_items) is list and len(old_items) == len(items):
+        return True, lambda index, item: item is old_items[index]
+    known = {id(item) for item in old_items} if type(old_items) is list else set()
+    return False, lambda index, item: id(item) in known
+
+
+def _check_members(
+    node: dict[str, Any],
+    at: str,
+    allowed: frozenset[str],
+    required: tuple[str, ...],
+    errors: list[FieldError],
+) -> None:
+    for key in required:
+        if key not in node:
+            errors.append(FieldError("required", at, f"'{key}' is a required property"))
+    extra = sorted(set(node) - allowed)
+    if extra:
+        listed = ", ".join(repr(k) for k in extra)
+        errors.append(
+            FieldError(
+                "additionalProperties",
+                at,
+                f"Additional properties are not allowed ({listed} unexpected)",
+            )
+        )
+
+
+def _check_text(
+    node: dict[str, Any],
+    key: str,
+    at: str,
+    errors: list[FieldError],
+    *,
+    required: bool,
+    min_length: int = 0,
+) -> None:
+    if key not in node:
+        return
+    value = node[key]
+    if type(value) is not str:
+        errors.append(FieldError("type", f"{at}/{key}", f"{key} must be a string"))
+    elif len(value) < min_length:
+        errors.append(FieldError("minLength", f"{at}/{key}", f"{key} must not be empty"))
+    elif len(value) > MAX_TITLE_LENGTH and key == "title":
+        errors.append(
+            FieldError("maxLength", f"{at}/{key}", f"{key} is longer than {MAX_TITLE_LENGTH}")
+        )
+
+
+def _check_symbol(node: dict[str, Any], key: str, at: str, errors: list[FieldError]) -> None:
+    value = node.get(key)
+    if key not in node:
+        return
+    if type(value) is not str or _SYMBOL.fullmatch(value) is None:
+        errors.append(
+            FieldError("pattern", f"{at}/{key}", f"{value!r} does not match '{SYMBOL_PATTERN}'")
+        )
+
+
+def _check_sequence(sequence: dict[str, Any], at: str, errors: list[FieldError]) -> None:
+    _check_members(sequence, at, _SEQUENCE_KEYS, ("id", "title", "blocks"), errors)
+    _check_symbol(sequence, "id", at, errors)
+    _check_text(sequence, "title", at, errors, required=True)
+    _check_text(sequence, "description", at, errors, required=False)
+    if "visibility" in sequence and sequence["visibility"] not in VISIBILITIES:
+        errors.append(
+            FieldError("enum", f"{at}/visibility", "visibility must be 'private' or 'public'")
+        )
+    if "blocks" in sequence and type(sequence["blocks"]) is not list:
+        errors.append(FieldError("type", f"{at}/blocks", "blocks must be an array"))
+
+
+def _check_block(
+    block: dict[str, Any], at: str, registry: BlockTypeRegistry, errors: list[FieldError]
+) -> None:
+    _check_members(block, at, _BLOCK_KEYS, ("id", "type"), errors)
+    _check_symbol(block, "id", at, errors)
+    _check_text(block, "title", at, errors, required=False)
+    properties = block.get("properties", {})
+    if type(properties) is not dict:
+        errors.append(FieldError("type", f"{at}/properties", "properties must be an object"))
+        return
+    block_type = block.get("type")
+    if "type" not in block:
+        return
+    if block_type not in registry:
+        errors.append(
+            FieldError("enum", f"{at}/type", f"{block_type!r} is not a registered block type")
+        )
+        return
+    for error in registry.check_properties(block_type, properties):
+        errors.append(error.under(f"{at}/properties"))
+
+
+def _check_references(
+    blocks: list[tuple[str, JSON]], sequence_ids: set[Any], errors: list[FieldError]
+) -> None:
+    for at, block in blocks:
+        properties = block.get("properties")
+        if type(properties) is not dict:
+            continue
+        for pointer, target in next_references(properties, f"{at}/properties"):
+            if target not in sequence_ids:
+                errors.append(
+                    FieldError("reference", pointer, f"{target!r} is not a sequence of this dialogue")
+                )
+
+
+def _check_whole_dialogue(sequences: list[JSON], errors: list[FieldError]) -> None:
+    sequence_at: dict[Any, str] = {}
+    block_at: dict[Any, str] = {}
+    all_blocks: list[tuple[str, JSON]] = []
+    for i, sequence in enumerate(sequences):
+        if type(sequence) is not dict:
+            continue
+        at = f"/sequences/{i}"
+        _unique(sequence.get("id"), f"{at}/id", "sequence", sequence_at, errors)
+        blocks = sequence.get("blocks")
+        if type(blocks) is not list:
+            continue
+        for j, block in enumerate(blocks):
+            if type(block) is not dict:
+                continue
+            _unique(block.get("id"), f"{at}/blocks/{j}/id", "block", block_at, errors)
+            all_blocks.append((f"{at}/blocks/{j}", block))
+    _check_references(all_blocks, set(sequence_at), errors)
+
+
+def _unique(value: Any, at: str, kind: str, seen: dict[Any, str], errors: list[FieldError]) -> None:
+    if type(value) is not str:
+        return
+    if value in seen:
+        errors.append(
+            FieldError("unique", at, f"{kind} id {value!r} is already used at {seen[value]}")
+        )
+    else:
+        seen[value] = at.rsplit("/", 1)[0]

@@ -1,0 +1,95 @@
+"""Plain JSON values: one canonical encoding, strict equality, owned copies.
+
+Descriptions are treated as immutable once they belong to an aggregate: a
+change builds a new root that shares every untouched subtree with the old one
+(see :mod:`dialogue_engine.domain.patching`). That is why readers need no lock
+and why equality can short-circuit on identity.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from .errors import FieldError, ValidationFailed
+
+JSON = Any
+"""A plain JSON value: dict with str keys, list, str, int, float, bool or None."""
+
+_CANONICAL = orjson.OPT_SORT_KEYS
+
+
+def canonical_bytes(value: JSON) -> bytes:
+    """The one encoding used for hashes and stored payloads: sorted keys, no NaN."""
+    return orjson.dumps(value, option=_CANONICAL)
+
+
+def dumps(value: JSON) -> bytes:
+    """Compact JSON bytes, keys in document order (for responses)."""
+    return orjson.dumps(value)
+
+
+def loads(data: bytes | str) -> JSON:
+    return orjson.loads(data)
+
+
+def owned_copy(value: JSON, *, path: str = "") -> JSON:
+    """A deep copy that belongs to the engine, checked to be plain JSON.
+
+    Rejects what JSON cannot carry (NaN, Infinity, non-string keys, tuples of
+    objects, bytes…) with a :class:`ValidationFailed` rather than a library error.
+    """
+    try:
+        _check_plain(value, path)
+        return orjson.loads(orjson.dumps(value))
+    except (TypeError, orjson.JSONEncodeError) as e:
+        raise ValidationFailed([FieldError("type", path or "/", f"not a JSON value: {e}")]) from e
+
+
+def _check_plain(value: JSON, path: str) -> None:
+    kind = type(value)
+    if kind is float:
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValidationFailed([FieldError("type", path or "/", "NaN and Infinity are not JSON")])
+    elif kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                raise ValidationFailed(
+                    [FieldError("type", path or "/", f"object key {key!r} is not a string")]
+                )
+            _check_plain(item, f"{path}/{escape(key)}")
+    elif kind is list:
+        for index, item in enumerate(value):
+            _check_plain(item, f"{path}/{index}")
+    elif value is not None and kind not in (str, int, bool):
+        raise ValidationFailed(
+            [FieldError("type", path or "/", f"{kind.__name__} is not a JSON type")]
+        )
+
+
+def json_equal(a: JSON, b: JSON) -> bool:
+    """Equality that tells ``1``, ``1.0`` and ``true`` apart, and is fast on shared trees."""
+    if a is b:
+        return True
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is dict:
+        if a.keys() != b.keys():
+            return False
+        return all(json_equal(item, b[key]) for key, item in a.items())
+    if kind is list:
+        if len(a) != len(b):
+            return False
+        return all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def escape(token: str) -> str:
+    """Escape one JSON pointer reference token (RFC 6901)."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def pointer(*tokens: str | int) -> str:
+    return "".join(f"/{escape(str(t))}" for t in tokens)

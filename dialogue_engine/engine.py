@@ -1,0 +1,771 @@
+"""The library facade: every write and read of dialogue-engine goes through here.
+
+The REST layer, the CLI and embedding applications all call
+:class:`DialogueEngine`, so authorization, events and projections stay in one
+place. Each command authorizes the :class:`~dialogue_engine.domain.permissions.Actor`,
+loads the aggregate, applies the domain rule and saves atomically. Results are
+frozen dataclasses holding copies, never aggregates.
+
+Errors are the engine's own (:mod:`dialogue_engine.domain.errors`):
+``NotFound`` (also for what the actor may not see), ``ValidationFailed`` (with
+its list of ``{type, path, message}``), ``PatchConflict``, ``StaleRevision``,
+``ConcurrentWrite``, ``PermissionDenied`` and ``StoreUnavailable``.
+
+Example::
+
+    from dialogue_engine import DialogueEngine
+
+    with DialogueEngine.open("memory://") as engine:
+        project = engine.create_project("Maternal Health ZA")
+        dialogue = engine.create_dialogue(project.id, {"title": "Survey", "sequences": []})
+        dialogue = engine.edit_dialogue(
+            project.id,
+            dialogue.id,
+            [{"op": "add", "path": "/sequences/-",
+              "value": {"id": "start", "title": "Start", "blocks": []}}],
+        )
+        assert dialogue.revision_number == 2
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import LRUCache
+
+from .domain import permissions as perms
+from .domain.blocktypes import BlockType, BlockTypeRegistry
+from .domain.dialogue import Dialogue, Revision, revision_from_event, revision_id
+from .domain.errors import (
+    DomainError,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    StaleRevision,
+    ValidationFailed,
+)
+from .domain.jsonvalue import JSON, canonical_bytes, loads
+from .domain.paging import Page, PageRequest
+from .domain.permissions import SYSTEM, Actor
+from .domain.project import Project
+from .domain.releases import Release, ReleaseLog, release_log_id
+from .domain.revisions import EditRequest, RevertRequest, RevisionRequest, parse_revisions
+from .eventstore.application import DialogueStore, UnitOfWork
+from .eventstore.settings import parse_store_url, store_url_from_environment
+from .projections.base import ViewRecorder
+from .projections.projector import Progress, Projector
+from .projections.summaries import DialogueSummaries, ProjectSummaries
+
+T = TypeVar("T")
+
+REVISION_ORDERINGS = ("number", "-number", "created", "-created")
+
+
+@dataclass(frozen=True)
+class ProjectRecord:
+    id: str
+    title: str
+    is_archived: bool
+
+
+@dataclass(frozen=True)
+class DialogueSummary:
+    id: str
+    project_id: str
+    title: str
+    revision_id: str
+    is_archived: bool
+    is_published: bool
+    has_changes: bool
+    can_view: bool
+    can_edit: bool
+
+
+@dataclass(frozen=True)
+class DialogueRecord:
+    """A dialogue's description at one revision, with its flags for the caller.
+
+    ``document`` is the description's canonical JSON; ``description`` parses a
+    fresh copy on each access, so callers can change what they get.
+    """
+
+    id: str
+    project_id: str
+    revision_id: str
+    revision_number: int
+    is_published: bool
+    has_changes: bool
+    can_view: bool
+    can_edit: bool
+    document: bytes = field(repr=False)
+
+    @property
+    def description(self) -> dict[str, Any]:
+        value: dict[str, Any] = loads(self.document)
+        return value
+
+    @cached_property
+    def _head(self) -> dict[str, Any]:
+        return self.description
+
+    @property
+    def title(self) -> str:
+        return str(self._head["title"])
+
+    @property
+    def is_archived(self) -> bool:
+        return bool(self._head["is_archived"])
+
+
+@dataclass(frozen=True)
+class ReleaseRecord:
+    id: str
+    number: int
+    revision_id: str
+    revision_number: int
+    created: int
+    user_id: str
+
+
+class DialogueEngine:
+    """Projects, dialogues, revisions and releases over one event store."""
+
+    def __init__(
+        self, store: DialogueStore, recorder: ViewRecorder, block_types: BlockTypeRegistry
+    ) -> None:
+        self.store = store
+        self.block_types = block_types
+        self.projector = Projector(store, recorder)
+        self._views = recorder
+        self._documents: LRUCache[tuple[UUID, int], bytes] = LRUCache(maxsize=256)
+        self._revision_ids: LRUCache[UUID, dict[str, int]] = LRUCache(maxsize=1000)
+
+    @classmethod
+    def open(
+        cls,
+        store_url: str | None = None,
+        *,
+        block_types: Sequence[BlockType] = (),
+        follow: bool = True,
+        cache_size: int = 500,
+    ) -> DialogueEngine:
+        """Open (creating if needed) the store at ``store_url``.
+
+        ``store_url`` defaults to ``$DIALOGUE_ENGINE_STORE``, then to
+        ``sqlite:///var/dialogue-engine.db``. ``block_types`` are registered
+        beside the built-ins. With ``follow`` a background thread keeps the
+        read models current; without it they catch up when a list is read.
+        """
+        settings = parse_store_url(store_url_from_environment(store_url))
+        store = DialogueStore(settings.env, cache_size=cache_size)
+        registry = BlockTypeRegistry()
+        for block_type in block_types:
+            registry.register(block_type)
+        datastore = store.factory.datastore  # type: ignore[attr-defined]
+        recorder = ViewRecorder(datastore, [ProjectSummaries(), DialogueSummaries()])
+        recorder.create_table()
+        engine = cls(store, recorder, registry)
+        if follow:
+            engine.projector.start()
+        return engine
+
+    def close(self) -> None:
+        self.projector.stop()
+        self.store.close()
+
+    def __enter__(self) -> DialogueEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # Projects
+
+    def create_project(
+        self, title: str, *, actor: Actor = SYSTEM, is_archived: bool = False
+    ) -> ProjectRecord:
+        """Create a project. Needs ``admin`` or ``projects:create``."""
+        if not perms.can_create_project(actor):
+            raise PermissionDenied("create", "projects")
+        project = self.store.write(
+            lambda unit: unit.add(
+                Project.start(title, is_archived=is_archived, user_id=actor.user_id)
+            )
+        )
+        return _project_record(project)
+
+    def get_project(self, project_id: str, *, actor: Actor = SYSTEM) -> ProjectRecord:
+        return _project_record(self._visible_project(project_id, actor))
+
+    def list_projects(
+        self, *, actor: Actor = SYSTEM, page: int = 1, per_page: int = 30
+    ) -> Page[ProjectRecord]:
+        """The projects ``actor`` can see, in creation order."""
+        request = PageRequest(page, per_page)
+        self._catch_up()
+        with self._views.datastore.transaction(commit=False) as cursor:
+            rows, total = ProjectSummaries.query(
+                cursor, perms.visible_projects(actor), request.offset, request.per_page
+            )
+        items = [ProjectRecord(r.id, r.title, r.is_archived) for r in rows]
+        return Page(items, total, request.page, request.per_page)
+
+    def rename_project(self, project_id: str, title: str, *, actor: Actor = SYSTEM) -> ProjectRecord:
+        return self._change_project(project_id, actor, lambda p: p.rename(title, user_id=actor.user_id))
+
+    def archive_project(
+        self, project_id: str, is_archived: bool = True, *, actor: Actor = SYSTEM
+    ) -> ProjectRecord:
+        return self._change_project(
+            project_id, actor, lambda p: p.set_archived(is_archived, user_id=actor.user_id)
+        )
+
+    def _change_project(
+        self, project_id: str, actor: Actor, change: Callable[[Project], None]
+    ) -> ProjectRecord:
+        self._visible_project(project_id, actor)
+        if not perms.can_admin_project(actor, project_id):
+            raise PermissionDenied("change", f"project {project_id}")
+
+        def command(unit: UnitOfWork) -> Project:
+            project = unit.get(_id(project_id, "Project"), Project)
+            change(project)
+            return project
+
+        return _project_record(self.store.write(command))
+
+    def _visible_project(self, project_id: str, actor: Actor) -> Project:
+        if not perms.can_see_project(actor, project_id):
+            raise NotFound("Project", project_id)
+        return self._get(_id(project_id, "Project"), Project, project_id)
+
+    # Dialogues
+
+    def create_dialogue(
+        self,
+        project_id: str,
+        description: JSON,
+        *,
+        actor: Actor = SYSTEM,
+        created: int | None = None,
+        details: JSON = None,
+    ) -> DialogueRecord:
+        """Create a dialogue (its revision 1). Needs ``project:admin`` on the project."""
+        self._visible_project(project_id, actor)
+        if not perms.can_admin_project(actor, project_id):
+            raise PermissionDenied("create dialogues in", f"project {project_id}")
+        dialogue = self.store.write(
+            lambda unit: unit.add(
+                Dialogue.start(
+                    project_id,
+                    description,
+                    registry=self.block_types,
+                    user_id=actor.user_id,
+                    created=created,
+                    details=details,
+                )
+            )
+        )
+        return self._record(dialogue, actor)
+
+    def get_dialogue(
+        self, project_id: str, dialogue_id: str, *, actor: Actor = SYSTEM
+    ) -> DialogueRecord:
+        return self._record(self._readable(project_id, dialogue_id, actor), actor)
+
+    def list_dialogues(
+        self,
+        project_id: str,
+        *,
+        actor: Actor = SYSTEM,
+        is_archived: bool | None = None,
+        is_published: bool | None = None,
+        has_changes: bool | None = None,
+        can_view: bool | None = None,
+        can_edit: bool | None = None,
+        page: int = 1,
+        per_page: int = 30,
+    ) -> Page[DialogueSummary]:
+        """Summaries of the project's dialogues ``actor`` may read, in creation order."""
+        request = PageRequest(page, per_page)
+        self._visible_project(project_id, actor)
+        self._catch_up()
+        readable = perms.readable_dialogues(actor, project_id)
+        writable = perms.writable_dialogues(actor, project_id)
+        filters = {
+            "is_archived": is_archived,
+            "is_published": is_published,
+            "has_changes": has_changes,
+            "can_view": can_view,
+            "can_edit": can_edit,
+        }
+        with self._views.datastore.transaction(commit=False) as cursor:
+            rows, total = DialogueSummaries.query(
+                cursor,
+                project_id,
+                readable=readable,
+                writable=writable,
+                filters=filters,
+                offset=request.offset,
+                limit=request.per_page,
+            )
+        items = [
+            DialogueSummary(
+                id=r.id,
+                project_id=r.project_id,
+                title=r.title,
+                revision_id=revision_id(UUID(r.id), r.revision_number),
+                is_archived=r.is_archived,
+                is_published=r.is_published,
+                has_changes=r.has_changes,
+                can_view=True,
+                can_edit=writable is None or r.id in writable,
+            )
+            for r in rows
+        ]
+        return Page(items, total, request.page, request.per_page)
+
+    def edit_dialogue(
+        self,
+        project_id: str,
+        dialogue_id: str,
+        patch: JSON,
+        *,
+        actor: Actor = SYSTEM,
+        edit_type: str = "edit",
+        details: JSON = None,
+        created: int | None = None,
+        expected_revision: int | str | None = None,
+    ) -> DialogueRecord:
+        """Apply an RFC 6902 patch as one edit revision (none if nothing changes)."""
+        request = EditRequest(patch, edit_type, details or {}, created)
+        dialogue, _ = self._revise(project_id, dialogue_id, [request], actor, expected_revision)
+        return self._record(dialogue, actor)
+
+    def replace_dialogue(
+        self,
+        project_id: str,
+        dialogue_id: str,
+        description: JSON,
+        *,
+        actor: Actor = SYSTEM,
+        edit_type: str = "replace_dialogue",
+        details: JSON = None,
+        created: int | None = None,
+        expected_revision: int | str | None = None,
+    ) -> DialogueRecord:
+        """Replace the description: one edit revision carrying the computed patch."""
+        may_archive = perms.can_admin_project(actor, project_id)
+
+        def command(unit: UnitOfWork) -> Dialogue:
+            dialogue = self._writable(unit, project_id, dialogue_id, actor, expected_revision)
+            dialogue.replace(
+                description,
+                registry=self.block_types,
+                user_id=actor.user_id,
+                edit_type=edit_type,
+                details=details,
+                created=created,
+                may_archive=may_archive,
+            )
+            return dialogue
+
+        return self._record(self.store.write(command), actor)
+
+    def revert_dialogue(
+        self,
+        project_id: str,
+        dialogue_id: str,
+        to_revision_id: str,
+        *,
+        actor: Actor = SYSTEM,
+        details: JSON = None,
+        created: int | None = None,
+        expected_revision: int | str | None = None,
+    ) -> DialogueRecord:
+        """Restore the description of an earlier revision, as one revert revision."""
+        request = RevertRequest(to_revision_id, details or {}, created)
+        dialogue, _ = self._revise(project_id, dialogue_id, [request], actor, expected_revision)
+        return self._record(dialogue, actor)
+
+    def add_revisions(
+        self,
+        project_id: str,
+        dialogue_id: str,
+        body: JSON,
+        *,
+        actor: Actor = SYSTEM,
+        expected_revision: int | str | None = None,
+    ) -> list[Revision]:
+        """Create revisions from the contract's revision object, or an array of them.
+
+        All or nothing: if one fails, none is recorded. Returns the revisions
+        recorded (one that would change nothing is not recorded).
+        """
+        requests = parse_revisions(body)
+        dialogue, start = self._revise(
+            project_id, dialogue_id, requests, actor, expected_revision, bulk=type(body) is list
+        )
+        events = self.store.events_of(dialogue.id, gt=start, lte=dialogue.version)
+        return [_copy_revision(revision_from_event(e)) for e in events]
+
+    def _revise(
+        self,
+        project_id: str,
+        dialogue_id: str,
+        requests: Sequence[RevisionRequest],
+        actor: Actor,
+        expected_revision: int | str | None,
+        *,
+        bulk: bool = False,
+    ) -> tuple[Dialogue, int]:
+        """Apply ``requests`` in order on one dialogue, saved together; (dialogue, old version)."""
+        may_archive = perms.can_admin_project(actor, project_id)
+
+        def command(unit: UnitOfWork) -> tuple[Dialogue, int]:
+            dialogue = self._writable(unit, project_id, dialogue_id, actor, expected_revision)
+            start = dialogue.version
+            in_this_bulk: dict[int, JSON] = {}
+            for index, request in enumerate(requests):
+                prefix = f"/{index}" if bulk else ""
+                try:
+                    self._apply_request(dialogue, request, actor, may_archive, in_this_bulk)
+                except ValidationFailed as e:
+                    raise ValidationFailed([err.under(prefix) for err in e.errors], e.message) from e
+                except DomainError as e:
+                    if bulk:
+                        e.details["revision_index"] = index
+                    raise
+                in_this_bulk[dialogue.version] = dialogue.description
+            return dialogue, start
+
+        return self.store.write(command)
+
+    def _apply_request(
+        self,
+        dialogue: Dialogue,
+        request: RevisionRequest,
+        actor: Actor,
+        may_archive: bool,
+        in_this_bulk: dict[int, JSON],
+    ) -> None:
+        if isinstance(request, EditRequest):
+            dialogue.edit(
+                request.patch,
+                registry=self.block_types,
+                user_id=actor.user_id,
+                edit_type=request.edit_type,
+                details=request.details,
+                created=request.created,
+                may_archive=may_archive,
+            )
+            return
+        number = self._revision_number(dialogue, request.revision_id)
+        if number is None:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "unknown",
+                        "/properties/revision_id",
+                        f"revision {request.revision_id} does not exist",
+                    )
+                ]
+            )
+        target = in_this_bulk.get(number)
+        if target is None:
+            target = self.store.get_at(dialogue.id, number, Dialogue).description
+        dialogue.revert(
+            number,
+            target,
+            registry=self.block_types,
+            user_id=actor.user_id,
+            details=request.details,
+            created=request.created,
+            may_archive=may_archive,
+        )
+
+    def _readable(self, project_id: str, dialogue_id: str, actor: Actor) -> Dialogue:
+        if not perms.can_read_dialogue(actor, project_id, dialogue_id):
+            self._visible_project(project_id, actor)
+            raise NotFound("Dialogue", dialogue_id)
+        dialogue = self._get(_id(dialogue_id, "Dialogue"), Dialogue, dialogue_id)
+        if dialogue.project_id != project_id:
+            raise NotFound("Dialogue", dialogue_id)
+        return dialogue
+
+    def _writable(
+        self,
+        unit: UnitOfWork,
+        project_id: str,
+        dialogue_id: str,
+        actor: Actor,
+        expected_revision: int | str | None,
+    ) -> Dialogue:
+        self._readable(project_id, dialogue_id, actor)
+        if not perms.can_write_dialogue(actor, project_id, dialogue_id):
+            raise PermissionDenied("change", f"dialogue {dialogue_id}")
+        dialogue = unit.get(_id(dialogue_id, "Dialogue"), Dialogue)
+        current = revision_id(dialogue.id, dialogue.version)
+        if expected_revision is not None and expected_revision not in (dialogue.version, current):
+            raise StaleRevision(str(expected_revision), current)
+        return dialogue
+
+    # Revisions
+
+    def list_revisions(
+        self,
+        project_id: str,
+        dialogue_id: str,
+        *,
+        actor: Actor = SYSTEM,
+        ordering: Sequence[str] = ("-number",),
+        page: int = 1,
+        per_page: int = 30,
+    ) -> Page[Revision]:
+        """A page of revisions, sorted by each ordering key in turn (default ``-number``).
+
+        Orderings led by ``number`` read just the page; those led by ``created``
+        read the dialogue's whole history to sort it.
+        """
+        request = PageRequest(page, per_page)
+        keys = _check_ordering(ordering)
+        dialogue = self._readable(project_id, dialogue_id, actor)
+        total = dialogue.version
+        if keys[0] in ("number", "-number"):
+            if keys[0] == "number":
+                low = request.offset + 1
+                high = min(total, request.offset + request.per_page)
+            else:
+                high = total - request.offset
+                low = max(1, high - request.per_page + 1)
+            events = self.store.events_of(dialogue.id, gt=low - 1, lte=high) if low <= high else []
+            revisions = [revision_from_event(e) for e in events]
+            if keys[0] == "-number":
+                revisions.reverse()
+        else:
+            everything = [revision_from_event(e) for e in self.store.events_of(dialogue.id)]
+            revisions = _sorted(everything, keys)[request.offset : request.offset + request.per_page]
+        return Page([_copy_revision(r) for r in revisions], total, request.page, request.per_page)
+
+    def get_revision(
+        self, project_id: str, dialogue_id: str, revision: str, *, actor: Actor = SYSTEM
+    ) -> Revision:
+        dialogue = self._readable(project_id, dialogue_id, actor)
+        number = self._existing_revision(dialogue, revision)
+        (event,) = self.store.events_of(dialogue.id, gt=number - 1, lte=number)
+        return _copy_revision(revision_from_event(event))
+
+    def get_revision_dialogue(
+        self, project_id: str, dialogue_id: str, revision: str, *, actor: Actor = SYSTEM
+    ) -> DialogueRecord:
+        """The description as it was right after ``revision`` was recorded."""
+        dialogue = self._readable(project_id, dialogue_id, actor)
+        number = self._existing_revision(dialogue, revision)
+        return self._record(self.store.get_at(dialogue.id, number, Dialogue), actor)
+
+    def _existing_revision(self, dialogue: Dialogue, revision: str) -> int:
+        number = self._revision_number(dialogue, revision)
+        if number is None:
+            raise NotFound("Revision", revision, dialogue_id=str(dialogue.id))
+        return number
+
+    def _revision_number(self, dialogue: Dialogue, revision: str) -> int | None:
+        """The number of the revision with id ``revision`` (ids are derived, so memoised)."""
+        try:
+            known = self._revision_ids.get(dialogue.id)
+        except KeyError:
+            known = {}
+            self._revision_ids.put(dialogue.id, known)
+        for number in range(len(known) + 1, dialogue.version + 1):
+            known[revision_id(dialogue.id, number)] = number
+        number = known.get(revision)
+        return number if number is not None and number <= dialogue.version else None
+
+    # Releases
+
+    def create_release(
+        self,
+        project_id: str,
+        dialogue_id: str,
+        to_revision_id: str,
+        *,
+        actor: Actor = SYSTEM,
+        created: int | None = None,
+    ) -> ReleaseRecord:
+        """Publish a revision. Needs ``project:admin`` (publish access)."""
+        dialogue = self._readable(project_id, dialogue_id, actor)
+        if not perms.can_admin_project(actor, project_id):
+            raise PermissionDenied("release", f"dialogue {dialogue_id}")
+        number = self._revision_number(dialogue, to_revision_id) if type(to_revision_id) is str else None
+        if number is None:
+            raise ValidationFailed(
+                [FieldError("unknown", "/revision_id", f"revision {to_revision_id} does not exist")]
+            )
+
+        def command(unit: UnitOfWork) -> Release:
+            log_id = release_log_id(dialogue.id)
+            log = unit.find(log_id, ReleaseLog) or unit.add(
+                ReleaseLog(dialogue_id=str(dialogue.id), project_id=project_id)
+            )
+            current = unit.get(dialogue.id, Dialogue)
+            return log.release(
+                number, latest_revision=current.version, user_id=actor.user_id, created=created
+            )
+
+        return _release_record(dialogue.id, self.store.write(command))
+
+    def list_releases(
+        self,
+        project_id: str,
+        dialogue_id: str,
+        *,
+        actor: Actor = SYSTEM,
+        ordering: Sequence[str] = ("-number",),
+        page: int = 1,
+        per_page: int = 30,
+    ) -> Page[ReleaseRecord]:
+        request = PageRequest(page, per_page)
+        keys = _check_ordering(ordering)
+        dialogue = self._readable(project_id, dialogue_id, actor)
+        releases = self._releases(dialogue)
+        ordered = _sorted(releases, keys)[request.offset : request.offset + request.per_page]
+        items = [_release_record(dialogue.id, r) for r in ordered]
+        return Page(items, len(releases), request.page, request.per_page)
+
+    def get_release(
+        self, project_id: str, dialogue_id: str, release: str, *, actor: Actor = SYSTEM
+    ) -> ReleaseRecord:
+        """One release by id; ``"latest"`` names the newest."""
+        dialogue = self._readable(project_id, dialogue_id, actor)
+        return _release_record(dialogue.id, self._find_release(dialogue, release, dialogue_id))
+
+    def get_release_dialogue(
+        self, project_id: str, dialogue_id: str, release: str = "latest", *, actor: Actor = SYSTEM
+    ) -> DialogueRecord:
+        """The description a release pinned; ``"latest"`` is what end users meet."""
+        dialogue = self._readable(project_id, dialogue_id, actor)
+        found = self._find_release(dialogue, release, dialogue_id)
+        return self._record(self.store.get_at(dialogue.id, found.revision_number, Dialogue), actor)
+
+    def _releases(self, dialogue: Dialogue) -> list[Release]:
+        try:
+            return self.store.get(release_log_id(dialogue.id), ReleaseLog).all()
+        except NotFound:
+            return []
+
+    def _find_release(self, dialogue: Dialogue, release: str, dialogue_id: str) -> Release:
+        releases = self._releases(dialogue)
+        if release == "latest" and releases:
+            return releases[-1]
+        for candidate in releases:
+            if candidate.id == release:
+                return candidate
+        raise NotFound("Release", release, dialogue_id=dialogue_id)
+
+    # Read models
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Drop every read model and rebuild it from the log; the last notification applied."""
+        return self.projector.rebuild(progress)
+
+    def _catch_up(self) -> None:
+        self.projector.ensure(self.store.last_notification_id)
+
+    # Helpers
+
+    def _get(self, aggregate_id: UUID, cls: type[T], shown_id: str) -> T:
+        try:
+            return self.store.get(aggregate_id, cls)  # type: ignore[type-var,return-value]
+        except NotFound:
+            raise NotFound(cls.__name__, shown_id) from None
+
+    def _record(self, dialogue: Dialogue, actor: Actor) -> DialogueRecord:
+        key = (dialogue.id, dialogue.version)
+        try:
+            document = self._documents.get(key)
+        except KeyError:
+            document = canonical_bytes(dialogue.description)
+            self._documents.put(key, document)
+        latest = self._latest_release_revision(dialogue)
+        current_version = self.store.get(dialogue.id, Dialogue).version
+        project_id = dialogue.project_id
+        return DialogueRecord(
+            id=str(dialogue.id),
+            project_id=project_id,
+            revision_id=revision_id(dialogue.id, dialogue.version),
+            revision_number=dialogue.version,
+            is_published=latest is not None,
+            has_changes=latest is not None and latest != current_version,
+            can_view=True,
+            can_edit=perms.can_write_dialogue(actor, project_id, str(dialogue.id)),
+            document=document,
+        )
+
+    def _latest_release_revision(self, dialogue: Dialogue) -> int | None:
+        try:
+            latest = self.store.get(release_log_id(dialogue.id), ReleaseLog).latest
+        except NotFound:
+            return None
+        return latest.revision_number if latest else None
+
+
+def _id(value: str, kind: str) -> UUID:
+    try:
+        return UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        raise NotFound(kind, str(value)) from None
+
+
+def _project_record(project: Project) -> ProjectRecord:
+    return ProjectRecord(str(project.id), project.title, project.is_archived)
+
+
+def _release_record(dialogue_id: UUID, release: Release) -> ReleaseRecord:
+    return ReleaseRecord(
+        id=release.id,
+        number=release.number,
+        revision_id=revision_id(dialogue_id, release.revision_number),
+        revision_number=release.revision_number,
+        created=release.created,
+        user_id=release.user_id,
+    )
+
+
+def _copy_revision(revision: Revision) -> Revision:
+    return Revision(
+        id=revision.id,
+        number=revision.number,
+        user_id=revision.user_id,
+        created=revision.created,
+        type=revision.type,
+        details=loads(canonical_bytes(revision.details)),
+        properties=loads(canonical_bytes(revision.properties)),
+    )
+
+
+def _check_ordering(ordering: Sequence[str]) -> list[str]:
+    keys = list(ordering) or ["-number"]
+    bad = [k for k in keys if k not in REVISION_ORDERINGS]
+    if bad:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "enum", "/ordering", f"ordering must be one of {', '.join(REVISION_ORDERINGS)}"
+                )
+            ],
+            "Invalid query parameters",
+        )
+    return keys
+
+
+def _sorted(items: list[T], keys: list[str]) -> list[T]:
+    """Stable multi-key sort: apply the least significant key first."""
+    result = list(items)
+    for key in reversed(keys):
+        name = key.lstrip("-")
+        result.sort(key=lambda item: getattr(item, name), reverse=key.startswith("-"))
+    return result

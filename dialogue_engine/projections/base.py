@@ -1,0 +1,93 @@
+"""Read models fed from the notification log, each with its own tracking row.
+
+A :class:`View` owns some tables and knows how one event changes them. The
+:class:`ViewRecorder` applies a batch of events to every view that has not
+seen them yet and advances each view's tracking row *in the same
+transaction*, so a crash can neither apply an event twice nor skip one, and a
+restarted process resumes where the log was left. A view can be dropped and
+rebuilt from zero without touching the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from eventsourcing.persistence import PersistenceError, Tracking
+from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
+
+from ..eventstore.application import StoreUnavailable
+
+
+@dataclass(frozen=True)
+class Change:
+    """One notification, its event, and the aggregate right after it."""
+
+    notification_id: int
+    event: Any
+    aggregate: Any
+
+
+class View(Protocol):
+    """A read model: its tables and how an event changes them."""
+
+    name: str
+    """Stable name, also its tracking key."""
+
+    def create_statements(self) -> list[str]: ...
+
+    def drop_statements(self) -> list[str]: ...
+
+    def apply(self, cursor: SQLiteCursor, change: Change) -> None: ...
+
+
+class ViewRecorder(SQLiteTrackingRecorder):
+    """Every view's tables and tracking rows, in the event store's own database."""
+
+    def __init__(self, datastore: SQLiteDatastore, views: Sequence[View]) -> None:
+        self.views = list(views)
+        super().__init__(datastore)
+
+    def construct_create_table_statements(self) -> list[str]:
+        statements = super().construct_create_table_statements()
+        for view in self.views:
+            statements.extend(view.create_statements())
+        return statements
+
+    def positions(self) -> dict[str, int]:
+        """The last notification id each view has applied (0: none yet)."""
+        return {view.name: self.max_tracking_id(view.name) or 0 for view in self.views}
+
+    def record(self, changes: Sequence[Change], positions: dict[str, int]) -> None:
+        """Apply ``changes`` to each view past its position; advance tracking; one transaction."""
+        if not changes:
+            return
+        last = changes[-1].notification_id
+        try:
+            with self.datastore.transaction(commit=True) as cursor:
+                for view in self.views:
+                    position = positions[view.name]
+                    if position >= last:
+                        continue
+                    for change in changes:
+                        if change.notification_id > position:
+                            view.apply(cursor, change)
+                    self._insert_tracking(cursor, Tracking(view.name, last))
+        except PersistenceError as e:
+            raise StoreUnavailable(str(e)) from e
+        for view in self.views:
+            positions[view.name] = max(positions[view.name], last)
+
+    def drop(self, names: Sequence[str] | None = None) -> None:
+        """Drop the named views (all by default) and forget their positions."""
+        with self.datastore.transaction(commit=True) as cursor:
+            for view in self.views:
+                if names is not None and view.name not in names:
+                    continue
+                for statement in view.drop_statements():
+                    cursor.execute(statement)
+                cursor.execute("DELETE FROM tracking WHERE application_name = ?", (view.name,))
+            for view in self.views:
+                for statement in view.create_statements():
+                    cursor.execute(statement)

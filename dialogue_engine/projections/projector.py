@@ -1,0 +1,131 @@
+"""Follows the notification log into the read models.
+
+A pull loop (SQLite has no subscriptions): read a batch of notifications after
+the slowest view's position, turn each into its event and the aggregate right
+after it, and record the batch in one transaction with the tracking rows.
+
+Readers that need their own writes call :meth:`Projector.ensure` with the
+process's last notification id; it catches up in the caller's thread if the
+background follower has not yet. The follower wakes on every local write and
+polls for other processes' writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import LRUCache
+from eventsourcing.persistence import Notification
+
+from ..domain.aggregates import EngineAggregate
+from ..eventstore.application import DialogueStore
+from .base import Change, ViewRecorder
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+"""Called with (notifications processed so far, notifications in the log)."""
+
+
+class Projector:
+    BATCH_SIZE = 500
+
+    def __init__(self, store: DialogueStore, recorder: ViewRecorder) -> None:
+        self.store = store
+        self.recorder = recorder
+        self._lock = threading.Lock()
+        self._positions = recorder.positions()
+        self._aggregates: LRUCache[UUID, EngineAggregate] = LRUCache(maxsize=1000)
+        self._wakeup = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+        store.on_write(lambda _: self._wakeup.set())
+
+    @property
+    def position(self) -> int:
+        """The notification id every view has applied."""
+        return min(self._positions.values(), default=0)
+
+    def ensure(self, notification_id: int) -> None:
+        """Return once every view has applied ``notification_id``."""
+        if self.position < notification_id:
+            self.catch_up(until=notification_id)
+
+    def catch_up(self, until: int | None = None, progress: Progress | None = None) -> int:
+        """Apply the log to the views up to ``until`` (default: its end); the new position."""
+        with self._lock:
+            total = self.store.max_notification_id() if progress else 0
+            while until is None or self.position < until:
+                notifications = self.store.notifications(self.position, self.BATCH_SIZE)
+                if not notifications:
+                    break
+                self.recorder.record([self._change(n) for n in notifications], self._positions)
+                if progress:
+                    progress(self.position, max(total, self.position))
+            return self.position
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Drop every view and apply the whole log again."""
+        with self._lock:
+            self.recorder.drop()
+            self._positions = self.recorder.positions()
+            self._aggregates.clear()
+        return self.catch_up(progress=progress)
+
+    def _change(self, notification: Notification) -> Change:
+        event: Any = self.store.mapper.to_domain_event(notification)
+        aggregate_id = event.originator_id
+        version = event.originator_version
+        try:
+            aggregate = self._aggregates.get(aggregate_id)
+        except KeyError:
+            aggregate = None
+        if aggregate is None or aggregate.version != version - 1:
+            aggregate = (
+                None
+                if version == 1
+                else self.store.get_at(aggregate_id, version - 1, EngineAggregate).detached_copy()
+            )
+        aggregate = event.mutate(aggregate)
+        self._aggregates.put(aggregate_id, aggregate)
+        return Change(notification.id, event, aggregate.detached_copy())
+
+    # Following in the background
+
+    def start(self, poll_interval: float = 0.5) -> None:
+        if self._thread is not None:
+            return
+        self._stopping.clear()
+        self._thread = threading.Thread(
+            target=self._follow, args=(poll_interval,), name="projector", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        self._stopping.set()
+        self._wakeup.set()
+        self._thread.join()
+        self._thread = None
+
+    def _follow(self, poll_interval: float) -> None:
+        while not self._stopping.is_set():
+            self._wakeup.wait(poll_interval)
+            self._wakeup.clear()
+            if self._stopping.is_set():
+                return
+            try:
+                self.catch_up()
+                self.last_error = None
+            except Exception as e:
+                # Not swallowed: readers calling ensure() hit the same error in
+                # their own thread, and health checks report last_error.
+                self.last_error = f"{type(e).__name__}: {e}"
+                logger.exception("projector failed at notification %s", self.position)
+                self._stopping.wait(poll_interval)
