@@ -214,8 +214,12 @@ class DialogueEngine:
         items = [ProjectRecord(r.id, r.title, r.is_archived) for r in rows]
         return Page(items, total, request.page, request.per_page)
 
-    def rename_project(self, project_id: str, title: str, *, actor: Actor = SYSTEM) -> ProjectRecord:
-        return self._change_project(project_id, actor, lambda p: p.rename(title, user_id=actor.user_id))
+    def rename_project(
+        self, project_id: str, title: str, *, actor: Actor = SYSTEM
+    ) -> ProjectRecord:
+        return self._change_project(
+            project_id, actor, lambda p: p.rename(title, user_id=actor.user_id)
+        )
 
     def archive_project(
         self, project_id: str, is_archived: bool = True, *, actor: Actor = SYSTEM
@@ -435,7 +439,9 @@ class DialogueEngine:
                 try:
                     self._apply_request(dialogue, request, actor, may_archive, in_this_bulk)
                 except ValidationFailed as e:
-                    raise ValidationFailed([err.under(prefix) for err in e.errors], e.message) from e
+                    raise ValidationFailed(
+                        [err.under(prefix) for err in e.errors], e.message
+                    ) from e
                 except DomainError as e:
                     if bulk:
                         e.details["revision_index"] = index
@@ -548,7 +554,9 @@ class DialogueEngine:
                 revisions.reverse()
         else:
             everything = [revision_from_event(e) for e in self.store.events_of(dialogue.id)]
-            revisions = _sorted(everything, keys)[request.offset : request.offset + request.per_page]
+            revisions = _sorted(everything, keys)[
+                request.offset : request.offset + request.per_page
+            ]
         return Page([_copy_revision(r) for r in revisions], total, request.page, request.per_page)
 
     def get_revision(
@@ -582,8 +590,8 @@ class DialogueEngine:
             self._revision_ids.put(dialogue.id, known)
         for number in range(len(known) + 1, dialogue.version + 1):
             known[revision_id(dialogue.id, number)] = number
-        number = known.get(revision)
-        return number if number is not None and number <= dialogue.version else None
+        found = known.get(revision)
+        return found if found is not None and found <= dialogue.version else None
 
     # Releases
 
@@ -600,7 +608,9 @@ class DialogueEngine:
         dialogue = self._readable(project_id, dialogue_id, actor)
         if not perms.can_admin_project(actor, project_id):
             raise PermissionDenied("release", f"dialogue {dialogue_id}")
-        number = self._revision_number(dialogue, to_revision_id) if type(to_revision_id) is str else None
+        number = (
+            self._revision_number(dialogue, to_revision_id) if type(to_revision_id) is str else None
+        )
         if number is None:
             raise ValidationFailed(
                 [FieldError("unknown", "/revision_id", f"revision {to_revision_id} does not exist")]
@@ -679,7 +689,7 @@ class DialogueEngine:
 
     def _get(self, aggregate_id: UUID, cls: type[T], shown_id: str) -> T:
         try:
-            return self.store.get(aggregate_id, cls)  # type: ignore[type-var,return-value]
+            return self.store.get(aggregate_id, cls)  # type: ignore[type-var]
         except NotFound:
             raise NotFound(cls.__name__, shown_id) from None
 

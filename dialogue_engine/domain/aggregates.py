@@ -19,7 +19,6 @@ NAMESPACE = UUID("5b0e8d7c-3c1e-4f7e-9a53-6f1f3f1b2d10")
 """Namespace of the engine's derived (uuid5) identifiers."""
 
 
-
 class EngineAggregate(Aggregate):
     """An aggregate whose detached copy is cheap.
 

@@ -26,9 +26,7 @@ from .errors import FieldError, ValidationFailed
 from .jsonvalue import JSON, escape
 
 SYMBOL_PATTERN = "^[a-z][a-z0-9-]*$"
-ISO_8601_PATTERN = (
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
-)
+ISO_8601_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
 
 Check = Callable[[Mapping[str, Any]], list[FieldError]]
 """Rules a JSON Schema cannot say; errors' paths are relative to ``properties``."""
@@ -115,9 +113,7 @@ BUILTIN_TYPES: tuple[BlockType, ...] = (
                         "type": "object",
                         "properties": {
                             "variable": _SYMBOL,
-                            "operator": {
-                                "enum": ["equals", "not_equals", "contains", "gt", "lt"]
-                            },
+                            "operator": {"enum": ["equals", "not_equals", "contains", "gt", "lt"]},
                             "value": {"type": ["string", "number", "boolean"]},
                             "next": _SYMBOL,
                         },

@@ -55,7 +55,9 @@ def check_description(
     old = previous if type(previous) is dict else {}
     if description is old:
         return errors
-    _check_members(description, "", _DESCRIPTION_KEYS, ("title", "sequences", "is_archived"), errors)
+    _check_members(
+        description, "", _DESCRIPTION_KEYS, ("title", "sequences", "is_archived"), errors
+    )
     _check_text(description, "title", "", errors, required=True, min_length=1)
     if "is_archived" in description and type(description["is_archived"]) is not bool:
         errors.append(FieldError("type", "/is_archived", "is_archived must be a boolean"))
@@ -65,8 +67,9 @@ def check_description(
             errors.append(FieldError("type", "/sequences", "sequences must be an array"))
         return errors
 
-    old_sequences = old.get("sequences")
-    same_shape, unchanged = _alignment(sequences, old_sequences)
+    old_sequences: Any = old.get("sequences")
+    aligned, unchanged = _alignment(sequences, old_sequences)
+    same_shape = aligned
     changed_refs: list[tuple[str, JSON]] = []
     for i, sequence in enumerate(sequences):
         if unchanged(i, sequence):
@@ -77,7 +80,7 @@ def check_description(
             same_shape = False
             continue
         _check_sequence(sequence, at, errors)
-        previous_sequence = old_sequences[i] if same_shape else None
+        previous_sequence = old_sequences[i] if aligned else None
         if type(previous_sequence) is not dict or previous_sequence.get("id") != sequence.get("id"):
             same_shape = False
         blocks = sequence.get("blocks")
@@ -96,7 +99,7 @@ def check_description(
                 same_shape = False
                 continue
             _check_block(block, block_at, registry, errors)
-            if not blocks_same_shape or old_blocks[j].get("id") != block.get("id"):  # type: ignore[index]
+            if not blocks_same_shape or old_blocks[j].get("id") != block.get("id"):  # type: ignore[index,unused-ignore]
                 same_shape = False
             changed_refs.append((block_at, block))
 
@@ -196,7 +199,7 @@ def _check_block(
     block_type = block.get("type")
     if "type" not in block:
         return
-    if block_type not in registry:
+    if type(block_type) is not str or block_type not in registry:
         errors.append(
             FieldError("enum", f"{at}/type", f"{block_type!r} is not a registered block type")
         )
@@ -215,7 +218,9 @@ def _check_references(
         for pointer, target in next_references(properties, f"{at}/properties"):
             if target not in sequence_ids:
                 errors.append(
-                    FieldError("reference", pointer, f"{target!r} is not a sequence of this dialogue")
+                    FieldError(
+                        "reference", pointer, f"{target!r} is not a sequence of this dialogue"
+                    )
                 )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, Snapshot, event
 
 from .aggregates import EngineAggregate, check_created, derived_id
 from .blocktypes import BlockTypeRegistry
@@ -48,7 +48,7 @@ class Dialogue(EngineAggregate):
         created: int
         details: dict[str, Any]
 
-    class Snapshot(Aggregate.Snapshot):
+    class Snapshot(Snapshot):
         TOPIC = "dialogue_engine:Dialogue.Snapshot"
 
     @event(Created)

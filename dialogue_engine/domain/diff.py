@@ -42,7 +42,9 @@ def _diff(source: JSON, target: JSON, path: str, ops: list[dict[str, Any]]) -> N
         _diff_list(source, target, path, ops)
 
 
-def _diff_list(source: list[JSON], target: list[JSON], path: str, ops: list[dict[str, Any]]) -> None:
+def _diff_list(
+    source: list[JSON], target: list[JSON], path: str, ops: list[dict[str, Any]]
+) -> None:
     # Common head and tail stay; an insertion or removal in the middle becomes
     # one add or remove instead of a cascade of replaces.
     head = 0
@@ -50,9 +52,8 @@ def _diff_list(source: list[JSON], target: list[JSON], path: str, ops: list[dict
     while head < limit and json_equal(source[head], target[head]):
         head += 1
     tail = 0
-    while (
-        tail < limit - head
-        and json_equal(source[len(source) - 1 - tail], target[len(target) - 1 - tail])
+    while tail < limit - head and json_equal(
+        source[len(source) - 1 - tail], target[len(target) - 1 - tail]
     ):
         tail += 1
     old = source[head : len(source) - tail]

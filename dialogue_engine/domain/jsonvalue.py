@@ -51,7 +51,9 @@ def _check_plain(value: JSON, path: str) -> None:
     kind = type(value)
     if kind is float:
         if value != value or value in (float("inf"), float("-inf")):
-            raise ValidationFailed([FieldError("type", path or "/", "NaN and Infinity are not JSON")])
+            raise ValidationFailed(
+                [FieldError("type", path or "/", "NaN and Infinity are not JSON")]
+            )
     elif kind is dict:
         for key, item in value.items():
             if type(key) is not str:

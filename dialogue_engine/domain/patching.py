@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from .errors import FieldError, PatchConflict, ValidationFailed
+from .errors import FieldError, PatchConflict
 from .jsonvalue import JSON, json_equal
 
 OPS = ("add", "remove", "replace", "move", "copy", "test")
@@ -187,7 +187,9 @@ class _CopyOnWrite:
 
 def _container(node: JSON, index: int, path: str) -> JSON:
     if type(node) not in (dict, list):
-        raise PatchConflict(index, f"path {path!r} goes through a value that is not a container", path)
+        raise PatchConflict(
+            index, f"path {path!r} goes through a value that is not a container", path
+        )
     return node
 
 

@@ -58,7 +58,9 @@ class Actor:
         """A trusted caller (the library embedder, the CLI): holds ``admin``."""
         return cls(user_id, (Grant(ADMIN),))
 
-    def holds(self, type: str, project_id: str | None = None, dialogue_id: str | None = None) -> bool:
+    def holds(
+        self, type: str, project_id: str | None = None, dialogue_id: str | None = None
+    ) -> bool:
         return any(
             g.type == type
             and (project_id is None or g.project_id == project_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, Snapshot, event
 
 from .aggregates import EngineAggregate, check_title
 
@@ -16,7 +16,7 @@ class Project(EngineAggregate):
         is_archived: bool
         user_id: str
 
-    class Snapshot(Aggregate.Snapshot):
+    class Snapshot(Snapshot):
         TOPIC = "dialogue_engine:Project.Snapshot"
 
     @event(Created)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, Snapshot, event
 
 from .aggregates import EngineAggregate, check_created, derived_id
 from .errors import FieldError, ValidationFailed
@@ -42,7 +42,7 @@ class ReleaseLog(EngineAggregate):
         dialogue_id: str
         project_id: str
 
-    class Snapshot(Aggregate.Snapshot):
+    class Snapshot(Snapshot):
         TOPIC = "dialogue_engine:ReleaseLog.Snapshot"
 
     @staticmethod
@@ -61,7 +61,11 @@ class ReleaseLog(EngineAggregate):
         """Pin ``revision_number`` (which must exist) as the newest release."""
         if not 1 <= revision_number <= latest_revision:
             raise ValidationFailed(
-                [FieldError("unknown", "/revision_id", f"revision {revision_number} does not exist")]
+                [
+                    FieldError(
+                        "unknown", "/revision_id", f"revision {revision_number} does not exist"
+                    )
+                ]
             )
         self._released(
             revision_number=revision_number, created=check_created(created), user_id=user_id

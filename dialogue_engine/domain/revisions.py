@@ -52,7 +52,9 @@ def parse_revisions(body: Any) -> list[RevisionRequest]:
     """One revision object, or an array of them (a bulk, all or nothing)."""
     if type(body) is list:
         if not body:
-            raise ValidationFailed([FieldError("minItems", "", "a bulk needs at least one revision")])
+            raise ValidationFailed(
+                [FieldError("minItems", "", "a bulk needs at least one revision")]
+            )
         errors = [e for i, item in enumerate(body) for e in _errors(item, f"/{i}")]
         if errors:
             raise ValidationFailed(errors)
@@ -99,7 +101,9 @@ def _errors(body: Any, at: str) -> list[FieldError]:
                 FieldError("required", f"{at}/properties", "'patch' is a required property")
             )
         else:
-            errors.extend(e.under(f"{at}/properties/patch") for e in check_patch(properties["patch"]))
+            errors.extend(
+                e.under(f"{at}/properties/patch") for e in check_patch(properties["patch"])
+            )
         extra = sorted(set(properties) - {"edit_type", "patch"})
     elif kind == "revert":
         if type(properties.get("revision_id")) is not str:

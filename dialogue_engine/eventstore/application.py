@@ -15,6 +15,7 @@ state (a stale ``expected_revision`` turns that into a precondition error).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -99,12 +100,12 @@ class UnitOfWork:
 
 class DialogueStore(Application[UUID]):
     name = "dialogue_engine"
-    snapshotting_intervals = {  # noqa: RUF012 (the library reads a class attribute)
+    snapshotting_intervals = {
         Dialogue: SNAPSHOT_INTERVAL,
         ReleaseLog: SNAPSHOT_INTERVAL,
         Project: SNAPSHOT_INTERVAL,
     }
-    snapshotting_projectors = {cls: replay for cls in snapshotting_intervals}  # noqa: RUF012
+    snapshotting_projectors = {cls: replay for cls in snapshotting_intervals}
 
     def __init__(self, env: dict[str, str], *, cache_size: int = 500) -> None:
         try:
@@ -128,6 +129,7 @@ class DialogueStore(Application[UUID]):
         # and a snapshot is only an optimisation: a failed one is logged.
         assert self.snapshots is not None
         for aggregate in processing_event.aggregates.values():
+            assert isinstance(aggregate, EngineAggregate)
             interval = self.snapshotting_intervals.get(type(aggregate))
             if interval is None:
                 continue
@@ -135,9 +137,11 @@ class DialogueStore(Application[UUID]):
             if aggregate.version // interval == (aggregate.version - new_events) // interval:
                 continue
             try:
-                self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
+                self.snapshots.put([aggregate.Snapshot.take(aggregate)])
             except PersistenceError:
-                logger.warning("snapshot of %s at version %s failed", aggregate.id, aggregate.version)
+                logger.warning(
+                    "snapshot of %s at version %s failed", aggregate.id, aggregate.version
+                )
 
     # Reading
 
@@ -183,9 +187,7 @@ class DialogueStore(Application[UUID]):
         limit: int | None = None,
     ) -> list[Any]:
         try:
-            return list(
-                self.events.get(aggregate_id, gt=gt, lte=lte, desc=desc, limit=limit)
-            )
+            return list(self.events.get(aggregate_id, gt=gt, lte=lte, desc=desc, limit=limit))
         except PersistenceError as e:
             raise StoreUnavailable(str(e)) from e
 
@@ -228,10 +230,8 @@ class DialogueStore(Application[UUID]):
     def _forget(self, aggregate_ids: Iterable[UUID]) -> None:
         with self._cache_lock:
             for aggregate_id in aggregate_ids:
-                try:
+                with contextlib.suppress(KeyError):
                     self._committed.get(aggregate_id, evict=True)
-                except KeyError:
-                    pass
 
     # Writing
 

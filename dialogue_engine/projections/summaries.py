@@ -166,9 +166,7 @@ class DialogueSummaries:
             f"FROM view_dialogues WHERE {clause} ORDER BY position LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
-        rows = [
-            DialogueRow(r[0], r[1], r[2], bool(r[3]), r[4], r[5]) for r in cursor.fetchall()
-        ]
+        rows = [DialogueRow(r[0], r[1], r[2], bool(r[3]), r[4], r[5]) for r in cursor.fetchall()]
         return rows, total
 
 
