@@ -117,8 +117,12 @@ class DialogueStore(Application[UUID]):
         self._cache_lock = threading.Lock()
         self._write_lock = threading.RLock()
         self._listeners: list[Callable[[int], None]] = []
-        self.last_notification_id = 0
-        """The newest notification this process wrote (read-your-writes for projections)."""
+        self.last_notification_id = self.max_notification_id()
+        """The newest notification this process wrote or found at start.
+
+        Lists wait for the projections to reach it: a process reads its own
+        writes and everything written before it started.
+        """
 
     def construct_transcoder(self) -> Transcoder:
         return CanonicalJSONTranscoder()
@@ -226,6 +230,20 @@ class DialogueStore(Application[UUID]):
                 cached = None
             if cached is None or cached.version <= aggregate.version:
                 self._committed.put(aggregate.id, aggregate)
+
+    def observe(self, aggregate_id: UUID, version: int) -> None:
+        """Drop a cached aggregate older than ``version`` (written by another process).
+
+        The projector calls this for every event it follows, which bounds how
+        stale another process's writes can look here by its polling interval.
+        """
+        with self._cache_lock:
+            try:
+                cached = self._committed.get(aggregate_id)
+            except KeyError:
+                return
+            if cached.version < version:
+                self._committed.get(aggregate_id, evict=True)
 
     def _forget(self, aggregate_ids: Iterable[UUID]) -> None:
         with self._cache_lock:

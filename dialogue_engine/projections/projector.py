@@ -3,6 +3,8 @@
 A pull loop (SQLite has no subscriptions): read a batch of notifications after
 the slowest view's position, turn each into its event and the aggregate right
 after it, and record the batch in one transaction with the tracking rows.
+Following the log also tells the store's cache about other processes'
+writes, so their staleness here is bounded by the polling interval.
 
 Readers that need their own writes call :meth:`Projector.ensure` with the
 process's last notification id; it catches up in the caller's thread if the
@@ -93,6 +95,7 @@ class Projector:
             )
         aggregate = event.mutate(aggregate)
         self._aggregates.put(aggregate_id, aggregate)
+        self.store.observe(aggregate_id, version)
         return Change(notification.id, event, aggregate.detached_copy())
 
     # Following in the background
