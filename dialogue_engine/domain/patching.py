@@ -38,6 +38,9 @@ def check_patch(patch: Any) -> list[FieldError]:
             errors.append(FieldError("type", at, "an operation is an object"))
             continue
         name = op.get("op")
+        if "op" not in op:
+            errors.append(FieldError("required", at, "'op' is a required property"))
+            continue
         if name not in OPS:
             errors.append(FieldError("enum", f"{at}/op", f"op must be one of {', '.join(OPS)}"))
             continue
@@ -212,6 +215,7 @@ def _key(node: JSON, token: str, index: int, path: str) -> str | int:
 
 
 def _array_index(token: str, index: int, path: str) -> int:
-    if token == "0" or (token[:1] in "123456789" and token.isdigit() and token.isascii()):
+    # Digits only, no sign, no leading zero (RFC 6901 array index).
+    if token.isdigit() and token.isascii() and (token[0] != "0" or token == "0"):
         return int(token)
     raise PatchConflict(index, f"{token!r} in {path!r} is not an array index", path)
