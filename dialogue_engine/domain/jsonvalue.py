@@ -18,6 +18,9 @@ JSON = Any
 """A plain JSON value: dict with str keys, list, str, int, float, bool or None."""
 
 _CANONICAL = orjson.OPT_SORT_KEYS
+_MIN_INT = -(2**63)
+_MAX_INT = 2**64 - 1
+"""The integers orjson (and so the stored payloads) can carry."""
 
 
 def canonical_bytes(value: JSON) -> bytes:
@@ -37,37 +40,37 @@ def loads(data: bytes | str) -> JSON:
 def owned_copy(value: JSON, *, path: str = "") -> JSON:
     """A deep copy that belongs to the engine, checked to be plain JSON.
 
-    Rejects what JSON cannot carry (NaN, Infinity, non-string keys, tuples of
-    objects, bytes…) with a :class:`ValidationFailed` rather than a library error.
+    Rejects what JSON cannot carry (NaN, Infinity, non-string keys, integers
+    beyond 64 bits, tuples of objects, bytes…) with a :class:`ValidationFailed`
+    rather than a library error; its path points at the offending value (``""``
+    is the root, as in RFC 6901).
     """
     try:
         _check_plain(value, path)
         return orjson.loads(orjson.dumps(value))
     except (TypeError, orjson.JSONEncodeError) as e:
-        raise ValidationFailed([FieldError("type", path or "/", f"not a JSON value: {e}")]) from e
+        raise ValidationFailed([FieldError("type", path, f"not a JSON value: {e}")]) from e
 
 
 def _check_plain(value: JSON, path: str) -> None:
     kind = type(value)
     if kind is float:
         if value != value or value in (float("inf"), float("-inf")):
-            raise ValidationFailed(
-                [FieldError("type", path or "/", "NaN and Infinity are not JSON")]
-            )
+            raise ValidationFailed([FieldError("type", path, "NaN and Infinity are not JSON")])
     elif kind is dict:
         for key, item in value.items():
             if type(key) is not str:
                 raise ValidationFailed(
-                    [FieldError("type", path or "/", f"object key {key!r} is not a string")]
+                    [FieldError("type", path, f"object key {key!r} is not a string")]
                 )
             _check_plain(item, f"{path}/{escape(key)}")
     elif kind is list:
         for index, item in enumerate(value):
             _check_plain(item, f"{path}/{index}")
+    elif kind is int and not _MIN_INT <= value <= _MAX_INT:
+        raise ValidationFailed([FieldError("type", path, "integer exceeds the 64-bit range")])
     elif value is not None and kind not in (str, int, bool):
-        raise ValidationFailed(
-            [FieldError("type", path or "/", f"{kind.__name__} is not a JSON type")]
-        )
+        raise ValidationFailed([FieldError("type", path, f"{kind.__name__} is not a JSON type")])
 
 
 def json_equal(a: JSON, b: JSON) -> bool:
