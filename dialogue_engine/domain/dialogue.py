@@ -120,7 +120,8 @@ class Dialogue(EngineAggregate):
         if json_equal(result, self.description):
             return False
         self._check_result(result, registry, may_archive)
-        self._edited(
+        self.trigger_event(
+            self.Edited,
             patch=patch,
             user_id=user_id,
             created=check_created(created),
@@ -169,7 +170,7 @@ class Dialogue(EngineAggregate):
 
         ``False`` when the description is already the same.
         """
-        if not 1 <= target_number <= self.version:
+        if type(target_number) is not int or not 1 <= target_number <= self.version:
             raise ValidationFailed(
                 [FieldError("unknown", "/revision_id", f"revision {target_number} does not exist")]
             )
@@ -177,7 +178,8 @@ class Dialogue(EngineAggregate):
         if not patch:
             return False
         self._check_result(apply_patch(self.description, patch), registry, may_archive)
-        self._reverted(
+        self.trigger_event(
+            self.Reverted,
             revision_id=revision_id(self.id, target_number),
             revision_number=target_number,
             patch=patch,
@@ -192,28 +194,34 @@ class Dialogue(EngineAggregate):
         if not may_archive and result.get("is_archived") != self.description.get("is_archived"):
             raise PermissionDenied("archive or unarchive", f"dialogue {self.id}")
 
-    @event("Edited", topic="dialogue_engine:Dialogue.Edited")
-    def _edited(
-        self,
-        patch: list[dict[str, Any]],
-        user_id: str,
-        created: int,
-        edit_type: str,
-        details: dict[str, Any],
-    ) -> None:
-        self.description = apply_patch(self.description, patch)
+    class Edited(Aggregate.Event):
+        """An edit revision: the RFC 6902 patch and what to show about it."""
 
-    @event("Reverted", topic="dialogue_engine:Dialogue.Reverted")
-    def _reverted(
-        self,
-        revision_id: str,
-        revision_number: int,
-        patch: list[dict[str, Any]],
-        user_id: str,
-        created: int,
-        details: dict[str, Any],
-    ) -> None:
-        self.description = apply_patch(self.description, patch)
+        TOPIC = "dialogue_engine:Dialogue.Edited"
+        patch: list[dict[str, Any]]
+        user_id: str
+        created: int
+        edit_type: str
+        details: dict[str, Any]
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Dialogue)
+            aggregate.description = apply_patch(aggregate.description, self.patch)
+
+    class Reverted(Aggregate.Event):
+        """A revert revision: the revision restored, and the patch that restored it."""
+
+        TOPIC = "dialogue_engine:Dialogue.Reverted"
+        revision_id: str
+        revision_number: int
+        patch: list[dict[str, Any]]
+        user_id: str
+        created: int
+        details: dict[str, Any]
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Dialogue)
+            aggregate.description = apply_patch(aggregate.description, self.patch)
 
 
 def _details(details: JSON) -> dict[str, Any]:
@@ -238,7 +246,7 @@ class Revision:
     properties: dict[str, Any]
 
 
-REVISION_EVENTS = (Dialogue.Created, Dialogue.Edited, Dialogue.Reverted)  # type: ignore[attr-defined]
+REVISION_EVENTS = (Dialogue.Created, Dialogue.Edited, Dialogue.Reverted)
 
 
 def revision_from_event(event: Any) -> Revision:
@@ -257,7 +265,7 @@ def revision_from_event(event: Any) -> Revision:
             "patch": [{"op": "add", "path": "", "value": event.description}],
         }
         return Revision(type="edit", properties=properties, **common)
-    if isinstance(event, Dialogue.Reverted):  # type: ignore[attr-defined]
+    if isinstance(event, Dialogue.Reverted):
         return Revision(type="revert", properties={"revision_id": event.revision_id}, **common)
     return Revision(
         type="edit", properties={"edit_type": event.edit_type, "patch": event.patch}, **common
