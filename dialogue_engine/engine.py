@@ -37,7 +37,9 @@ from uuid import UUID
 
 from eventsourcing.application import LRUCache
 
+from .accounts import Accounts
 from .domain import permissions as perms
+from .domain.aggregates import check_title
 from .domain.blocktypes import BlockType, BlockTypeRegistry
 from .domain.dialogue import Dialogue, Revision, revision_from_event, revision_id
 from .domain.errors import (
@@ -50,6 +52,7 @@ from .domain.errors import (
 )
 from .domain.jsonvalue import JSON, canonical_bytes, loads
 from .domain.paging import Page, PageRequest
+from .domain.patching import apply_patch, check_patch
 from .domain.permissions import SYSTEM, Actor
 from .domain.project import Project
 from .domain.releases import Release, ReleaseLog, release_log_id
@@ -143,6 +146,8 @@ class DialogueEngine:
         self._views = recorder
         self._documents: LRUCache[tuple[UUID, int], bytes] = LRUCache(maxsize=256)
         self._revision_ids: LRUCache[UUID, dict[str, int]] = LRUCache(maxsize=1000)
+        self.accounts = Accounts(store)
+        """Users, grants, tokens and API keys (see :mod:`dialogue_engine.accounts`)."""
 
     @classmethod
     def open(
@@ -188,15 +193,20 @@ class DialogueEngine:
     def create_project(
         self, title: str, *, actor: Actor = SYSTEM, is_archived: bool = False
     ) -> ProjectRecord:
-        """Create a project. Needs ``admin`` or ``projects:create``."""
+        """Create a project. Needs ``admin`` or ``projects:create``.
+
+        The creating user gets ``project:admin`` on it in the same save.
+        """
         if not perms.can_create_project(actor):
             raise PermissionDenied("create", "projects")
-        project = self.store.write(
-            lambda unit: unit.add(
-                Project.start(title, is_archived=is_archived, user_id=actor.user_id)
-            )
-        )
-        return _project_record(project)
+
+        def command(unit: UnitOfWork) -> Project:
+            project = unit.add(Project.start(title, is_archived=is_archived, user_id=actor.user_id))
+            self.accounts.grant_in(unit, actor, perms.PROJECT_ADMIN, project_id=str(project.id))
+            return project
+
+        return _project_record(self.store.write(command))
+
 
     def get_project(self, project_id: str, *, actor: Actor = SYSTEM) -> ProjectRecord:
         return _project_record(self._visible_project(project_id, actor))
@@ -227,6 +237,27 @@ class DialogueEngine:
         return self._change_project(
             project_id, actor, lambda p: p.set_archived(is_archived, user_id=actor.user_id)
         )
+
+    def replace_project(
+        self, project_id: str, title: str, is_archived: bool = False, *, actor: Actor = SYSTEM
+    ) -> ProjectRecord:
+        """Set title and archived flag together (one save, an event per change)."""
+        checked = check_project_fields({"title": title, "is_archived": is_archived})
+        return self._change_project(project_id, actor, lambda p: _set_fields(p, checked, actor))
+
+    def patch_project(
+        self, project_id: str, patch: JSON, *, actor: Actor = SYSTEM
+    ) -> ProjectRecord:
+        """Apply an RFC 6902 patch to ``{title, is_archived}``, all or nothing."""
+        errors = check_patch(patch)
+        if errors:
+            raise ValidationFailed(errors, "Invalid JSON patch")
+
+        def change(project: Project) -> None:
+            current = {"title": project.title, "is_archived": project.is_archived}
+            _set_fields(project, check_project_fields(apply_patch(current, patch)), actor)
+
+        return self._change_project(project_id, actor, change)
 
     def _change_project(
         self, project_id: str, actor: Actor, change: Callable[[Project], None]
@@ -728,6 +759,37 @@ def _id(value: str, kind: str) -> UUID:
         return UUID(value)
     except (ValueError, TypeError, AttributeError):
         raise NotFound(kind, str(value)) from None
+
+
+def check_project_fields(fields: JSON) -> dict[str, Any]:
+    """A project's changeable fields, ``{title, is_archived}``, checked."""
+    if type(fields) is not dict:
+        raise ValidationFailed([FieldError("type", "", "a project is an object")])
+    extra = sorted(set(fields) - {"title", "is_archived"})
+    if extra:
+        listed = ", ".join(repr(k) for k in extra)
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "additionalProperties",
+                    "",
+                    f"Additional properties are not allowed ({listed} was unexpected)",
+                )
+            ]
+        )
+    if "title" not in fields:
+        raise ValidationFailed([FieldError("required", "", "'title' is a required property")])
+    is_archived = fields.get("is_archived", False)
+    if type(is_archived) is not bool:
+        raise ValidationFailed(
+            [FieldError("type", "/is_archived", "is_archived must be a boolean")]
+        )
+    return {"title": check_title(fields["title"]), "is_archived": is_archived}
+
+
+def _set_fields(project: Project, fields: dict[str, Any], actor: Actor) -> None:
+    project.rename(fields["title"], user_id=actor.user_id)
+    project.set_archived(fields["is_archived"], user_id=actor.user_id)
 
 
 def _project_record(project: Project) -> ProjectRecord:

@@ -40,6 +40,7 @@ from ..domain.dialogue import Dialogue
 from ..domain.errors import ConcurrentWrite, DomainError, NotFound
 from ..domain.project import Project
 from ..domain.releases import ReleaseLog
+from ..domain.user import Credential, EmailClaim, User, UserDirectory
 from .transcoder import CanonicalJSONTranscoder
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,10 @@ class DialogueStore(Application[UUID]):
         Dialogue: SNAPSHOT_INTERVAL,
         ReleaseLog: SNAPSHOT_INTERVAL,
         Project: SNAPSHOT_INTERVAL,
+        User: SNAPSHOT_INTERVAL,
+        Credential: SNAPSHOT_INTERVAL,
+        EmailClaim: SNAPSHOT_INTERVAL,
+        UserDirectory: SNAPSHOT_INTERVAL,
     }
     snapshotting_projectors = {cls: replay for cls in snapshotting_intervals}
 

@@ -1,0 +1,409 @@
+"""The accounts facade: users, grants, sign-in, tokens and API keys.
+
+Every identity write goes through :class:`Accounts` (exposed as
+``DialogueEngine.accounts``), so the REST layer, the CLI and embedders share
+one set of rules. Passwords are hashed with Argon2id (memory-hard); tokens and
+API keys are random secrets of which only the SHA-256 is stored, and a
+credential is found by an id derived from that hash: no scan, and the
+comparison that follows is constant-time.
+
+Example::
+
+    accounts = engine.accounts
+    user = accounts.register("joan@example.org", "s3cret", first_name="Joan")
+    issued = accounts.sign_in("joan@example.org", "s3cret")
+    actor = accounts.authenticate_token(issued.secret)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, TypeVar
+from uuid import UUID
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from .domain import permissions as perms
+from .domain.aggregates import EngineAggregate, now_ms
+from .domain.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from .domain.permissions import SYSTEM, Actor
+from .domain.user import (
+    API_KEY,
+    TOKEN,
+    AuthenticationFailed,
+    Credential,
+    EmailClaim,
+    User,
+    UserDirectory,
+    credential_id,
+    email_claim_id,
+    normalise_email,
+    user_directory_id,
+)
+from .eventstore.application import DialogueStore, UnitOfWork
+
+A = TypeVar("A", bound=EngineAggregate)
+
+TOKEN_TTL_MS = 24 * 60 * 60 * 1000
+MIN_PASSWORD_LENGTH = 8
+DEFAULT_ADMIN_EMAIL = "admin@localhost"
+
+
+@dataclass(frozen=True)
+class PermissionRecord:
+    id: str
+    type: str
+    project_id: str | None
+    dialogue_id: str | None
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    permissions: tuple[PermissionRecord, ...]
+
+
+@dataclass(frozen=True)
+class CredentialRecord:
+    """A token or API key without its secret."""
+
+    id: str
+    kind: str
+    name: str
+    created: int
+    expires: int | None
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    """A new token or key: ``secret`` is shown this once and never stored."""
+
+    credential: CredentialRecord
+    secret: str
+
+
+class Accounts:
+    def __init__(
+        self,
+        store: DialogueStore,
+        *,
+        hasher: PasswordHasher | None = None,
+        token_ttl_ms: int = TOKEN_TTL_MS,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self.store = store
+        self.hasher = hasher or PasswordHasher()
+        self.token_ttl_ms = token_ttl_ms
+        self.clock = clock
+
+    @cached_property
+    def _decoy_hash(self) -> str:
+        """Verified against when the email is unknown, so sign-in takes as long either way."""
+        return self.hasher.hash(secrets.token_urlsafe(16))
+
+    # Users
+
+    def has_users(self) -> bool:
+        return self._find(user_directory_id(), UserDirectory) is not None
+
+    def register(
+        self,
+        email: str,
+        password: str,
+        *,
+        first_name: str = "",
+        last_name: str = "",
+        admin: bool = False,
+        actor: Actor = SYSTEM,
+    ) -> UserRecord:
+        """Create a user (needs ``admin``); with ``admin`` it holds the admin permission."""
+        if not actor.is_admin:
+            raise PermissionDenied("create", "users")
+        return self._register(email, password, first_name, last_name, admin, actor.user_id)
+
+    def bootstrap_admin(
+        self, email: str | None, password: str | None
+    ) -> tuple[UserRecord, str] | None:
+        """On a store without users, create an admin: (admin, its password); else None.
+
+        Without ``password`` a random one is made and returned, to be shown once.
+        Checked and created in one save, so of several processes starting on an
+        empty store exactly one creates the admin.
+        """
+        if self.has_users():
+            return None
+        chosen = password or secrets.token_urlsafe(18)
+        record = self._register_or_none(
+            email or DEFAULT_ADMIN_EMAIL, chosen, "", "", True, SYSTEM.user_id, only_if_first=True
+        )
+        return None if record is None else (record, chosen)
+
+    def _register(
+        self,
+        email: str,
+        password: str,
+        first_name: str,
+        last_name: str,
+        admin: bool,
+        by: str,
+    ) -> UserRecord:
+        record = self._register_or_none(email, password, first_name, last_name, admin, by)
+        assert record is not None
+        return record
+
+    def _register_or_none(
+        self,
+        email: str,
+        password: str,
+        first_name: str,
+        last_name: str,
+        admin: bool,
+        by: str,
+        *,
+        only_if_first: bool = False,
+    ) -> UserRecord | None:
+        email = normalise_email(email)
+        password_hash = self.hasher.hash(check_password(password))
+
+        def command(unit: UnitOfWork) -> User | None:
+            directory = unit.find(user_directory_id(), UserDirectory)
+            if only_if_first and directory is not None:
+                return None
+            if unit.find(email_claim_id(email), EmailClaim) is not None:
+                raise ValidationFailed(
+                    [FieldError("unique", "/email", f"{email!r} is already registered")]
+                )
+            user = unit.add(
+                User.register(
+                    email, password_hash, first_name=first_name, last_name=last_name, user_id=by
+                )
+            )
+            unit.add(EmailClaim(email=email, owner_id=str(user.id)))
+            if directory is None:
+                unit.add(UserDirectory(first_user_id=str(user.id)))
+            if admin:
+                user.grant(perms.ADMIN, user_id=by)
+            return user
+
+        user = self.store.write(command)
+        return None if user is None else _user_record(user)
+
+    def get_user(self, user_id: str, *, actor: Actor) -> UserRecord:
+        """A user as seen by ``actor``: itself, or anyone for an admin."""
+        if user_id != actor.user_id and not actor.is_admin:
+            raise NotFound("User", user_id)
+        return _user_record(self._user(user_id))
+
+    def grant(
+        self,
+        user_id: str,
+        type: str,
+        *,
+        project_id: str | None = None,
+        dialogue_id: str | None = None,
+        actor: Actor = SYSTEM,
+    ) -> PermissionRecord:
+        """Give a user one of the seven permissions (needs ``admin``)."""
+        if not actor.is_admin:
+            raise PermissionDenied("grant", "permissions")
+
+        def command(unit: UnitOfWork) -> tuple[User, str]:
+            user = self._user_for_change(unit, user_id)
+            grant_id = user.grant(
+                type, project_id=project_id, dialogue_id=dialogue_id, user_id=actor.user_id
+            )
+            return user, grant_id
+
+        user, grant_id = self.store.write(command)
+        return next(p for p in _user_record(user).permissions if p.id == grant_id)
+
+    def revoke(self, user_id: str, grant_id: str, *, actor: Actor = SYSTEM) -> PermissionRecord:
+        if not actor.is_admin:
+            raise PermissionDenied("revoke", "permissions")
+
+        def command(unit: UnitOfWork) -> dict[str, Any]:
+            return self._user_for_change(unit, user_id).revoke(grant_id, user_id=actor.user_id)
+
+        return _permission_record(self.store.write(command))
+
+    def change_password(self, old_password: str, new_password: str, *, actor: Actor) -> None:
+        user = self._user(actor.user_id)
+        if not self._verify(user.password_hash, old_password):
+            raise ValidationFailed(
+                [FieldError("mismatch", "/old_password", "old_password is not the password")]
+            )
+        password_hash = self.hasher.hash(check_password(new_password, "/new_password"))
+        self.store.write(
+            lambda unit: self._user_for_change(unit, actor.user_id).change_password(
+                password_hash, user_id=actor.user_id
+            )
+        )
+
+    def grant_in(self, unit: UnitOfWork, actor: Actor, type: str, **scope: str) -> None:
+        """Inside another command's unit of work: grant ``actor``'s user a permission.
+
+        Does nothing for callers without a user (the library's system actor).
+        """
+        try:
+            user_uuid = UUID(actor.user_id)
+        except ValueError:
+            return
+        user = unit.find(user_uuid, User)
+        if user is not None:
+            user.grant(type, user_id=actor.user_id, **scope)
+
+    # Sign-in, tokens and API keys
+
+    def sign_in(self, email: object, password: object) -> IssuedCredential:
+        """A bearer token for the user with this email and password, or 401."""
+        user = self._user_by_email(email)
+        stored = user.password_hash if user is not None else self._decoy_hash
+        if not self._verify(stored, password) or user is None:
+            raise AuthenticationFailed("Invalid email or password")
+        return self._issue(user.id, TOKEN, "", self.token_ttl_ms)
+
+    def create_api_key(self, *, actor: Actor, name: object = "") -> IssuedCredential:
+        """A new API key of ``actor``'s user; it does not expire until revoked."""
+        user = self._user(actor.user_id)
+        return self._issue(user.id, API_KEY, name, None)
+
+    def get_credential(self, credential_id: str, kind: str, *, actor: Actor) -> CredentialRecord:
+        """One of ``actor``'s own tokens or keys (another's is not found)."""
+        return _credential_record(self._own_credential(credential_id, kind, actor))
+
+    def revoke_credential(self, credential_id: str, kind: str, *, actor: Actor) -> CredentialRecord:
+        found = self._own_credential(credential_id, kind, actor)
+
+        def command(unit: UnitOfWork) -> Credential:
+            credential = unit.get(found.id, Credential)
+            credential.revoke(user_id=actor.user_id)
+            return credential
+
+        return _credential_record(self.store.write(command))
+
+    def authenticate_token(self, secret: str) -> Actor:
+        return self._authenticate(secret, TOKEN)
+
+    def authenticate_api_key(self, secret: str) -> Actor:
+        return self._authenticate(secret, API_KEY)
+
+    def _authenticate(self, secret: str, kind: str) -> Actor:
+        presented = _digest(secret)
+        credential = self._find(credential_id(presented), Credential)
+        if (
+            credential is None
+            or not hmac.compare_digest(credential.secret_hash, presented)
+            or credential.kind != kind
+            or not credential.is_valid_at(self.clock())
+        ):
+            raise AuthenticationFailed("Invalid or expired credentials")
+        user = self._find(UUID(credential.owner_id), User)
+        if user is None:
+            raise AuthenticationFailed("Invalid or expired credentials")
+        return user.actor
+
+    def _issue(self, owner: UUID, kind: str, name: object, ttl_ms: int | None) -> IssuedCredential:
+        secret = secrets.token_urlsafe(32)
+        credential = self.store.write(
+            lambda unit: unit.add(
+                Credential.issue(
+                    _digest(secret), owner_id=str(owner), kind=kind, name=name, ttl_ms=ttl_ms
+                )
+            )
+        )
+        return IssuedCredential(_credential_record(credential), secret)
+
+    def _own_credential(self, credential_id: str, kind: str, actor: Actor) -> Credential:
+        try:
+            found = self._find(UUID(credential_id), Credential)
+        except ValueError:
+            found = None
+        if found is None or found.owner_id != actor.user_id or found.kind != kind:
+            raise NotFound("API key" if kind == API_KEY else "Token", credential_id)
+        return found
+
+    # Helpers
+
+    def _verify(self, password_hash: str, password: object) -> bool:
+        if type(password) is not str:
+            return False
+        try:
+            return self.hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def _user_by_email(self, email: object) -> User | None:
+        if type(email) is not str:
+            return None
+        claim = self._find(email_claim_id(email), EmailClaim)
+        return None if claim is None else self._find(UUID(claim.owner_id), User)
+
+    def _user(self, user_id: str) -> User:
+        try:
+            found = self._find(UUID(user_id), User)
+        except ValueError:
+            found = None
+        if found is None:
+            raise NotFound("User", user_id)
+        return found
+
+    def _user_for_change(self, unit: UnitOfWork, user_id: str) -> User:
+        self._user(user_id)
+        return unit.get(UUID(user_id), User)
+
+    def _find(self, aggregate_id: UUID, cls: type[A]) -> A | None:
+        try:
+            return self.store.get(aggregate_id, cls)
+        except NotFound:
+            return None
+
+
+def check_password(password: object, at: str = "/password") -> str:
+    if type(password) is not str or len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "minLength", at, f"a password has at least {MIN_PASSWORD_LENGTH} characters"
+                )
+            ]
+        )
+    return password
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _permission_record(grant: dict[str, Any]) -> PermissionRecord:
+    return PermissionRecord(grant["id"], grant["type"], grant["project_id"], grant["dialogue_id"])
+
+
+def _user_record(user: User) -> UserRecord:
+    return UserRecord(
+        id=str(user.id),
+        email=user.email,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        permissions=tuple(_permission_record(g) for g in user.grants),
+    )
+
+
+def _credential_record(credential: Credential) -> CredentialRecord:
+    return CredentialRecord(
+        id=str(credential.id),
+        kind=credential.kind,
+        name=credential.name,
+        created=credential.created,
+        expires=credential.expires,
+        revoked=credential.revoked,
+    )

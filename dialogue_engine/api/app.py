@@ -1,0 +1,46 @@
+"""The Starlette application: ``create_app(engine)`` builds it, nothing at import time.
+
+Errors are turned into responses by the handlers of :mod:`.errors` only;
+routes come from the table in :mod:`.routes`. ``app_from_environment`` is the
+factory uvicorn's worker processes call when the server runs several of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.routing import Router
+
+from .errors import HANDLERS
+from .openapi import openapi_document
+from .routes import build_routes
+
+if TYPE_CHECKING:
+    from ..engine import DialogueEngine
+
+
+def create_app(engine: DialogueEngine, *, close_engine: bool = False) -> Starlette:
+    """The REST application over ``engine`` (closed on shutdown if ``close_engine``)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if close_engine:
+            engine.close()
+
+    app = Starlette(routes=build_routes(), exception_handlers=HANDLERS, lifespan=lifespan)
+    assert isinstance(app.router, Router)
+    app.router.redirect_slashes = False
+    app.state.engine = engine
+    app.state.openapi = openapi_document()
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """An app over the store named by ``$DIALOGUE_ENGINE_STORE`` (for uvicorn workers)."""
+    from ..engine import DialogueEngine
+
+    return create_app(DialogueEngine.open(), close_engine=True)

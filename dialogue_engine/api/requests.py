@@ -1,0 +1,229 @@
+"""What a handler gets: a :class:`Call` with the caller, parsed bodies and query values.
+
+Routes stay 3-8 lines because everything about reading a request lives here:
+JSON bodies (400 ``parse_error`` with the decoder's reason, line and column),
+media types (415), read-only members (ignored on PUT, 422 on POST and PATCH),
+``If-Match``, paging, boolean filters and orderings (422 when malformed).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypedDict
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..domain.errors import FieldError, ValidationFailed
+from ..domain.patching import parse_pointer
+from ..domain.permissions import Actor
+from .auth import ANONYMOUS, authenticate
+from .errors import ParseError, UnsupportedMediaType
+
+if TYPE_CHECKING:
+    from ..engine import DialogueEngine
+
+JSON_PATCH = "application/json-patch+json"
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_TRUE = ("true", "1")
+_FALSE = ("false", "0")
+
+
+class PageArgs(TypedDict):
+    page: int
+    per_page: int
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as a handler sees it: engine, authenticated actor, raw body."""
+
+    request: Request
+    engine: DialogueEngine
+    actor: Actor
+    body: bytes
+
+    def param(self, name: str) -> str:
+        value: str = self.request.path_params[name]
+        return value
+
+    @property
+    def project_id(self) -> str:
+        return self.param("project_id")
+
+    @property
+    def dialogue_id(self) -> str:
+        return self.param("dialogue_id")
+
+    def json(self, *, optional: bool = False) -> Any:
+        """The body as JSON (``application/json``, or no Content-Type at all)."""
+        media_type = self._media_type()
+        if media_type and media_type != "application/json" and not media_type.endswith("+json"):
+            raise UnsupportedMediaType(media_type, "application/json")
+        if optional and not self.body.strip():
+            return {}
+        return parse_json(self.body)
+
+    def patch(self, read_only: Collection[str] = ()) -> Any:
+        """An RFC 6902 patch body; operations on ``read_only`` members are a 422."""
+        media_type = self._media_type()
+        if media_type != JSON_PATCH:
+            raise UnsupportedMediaType(media_type, JSON_PATCH)
+        patch = parse_json(self.body)
+        reject_read_only_ops(patch, read_only)
+        return patch
+
+    def if_match(self) -> list[str] | None:
+        """The entity tags of ``If-Match`` (quotes and ``W/`` removed); None if absent or ``*``."""
+        header = self.request.headers.get("if-match")
+        if header is None or header.strip() == "*":
+            return None
+        tags = [t.strip().removeprefix("W/").strip('"') for t in header.split(",")]
+        return [t for t in tags if t]
+
+    def expected_revision(self) -> str | None:
+        """The revision ``If-Match`` requires of this dialogue, for the engine to check.
+
+        Of several tags, the current revision if listed (the engine re-checks it
+        atomically), else the first (which then fails as stale).
+        """
+        tags = self.if_match()
+        if tags is None or len(tags) == 1:
+            return tags[0] if tags else None
+        if not tags:
+            return ""
+        current = self.engine.get_dialogue(self.project_id, self.dialogue_id, actor=self.actor)
+        return current.revision_id if current.revision_id in tags else tags[0]
+
+    def page(self) -> PageArgs:
+        """``page`` and ``per_page`` as integers (their range is the engine's to check)."""
+        return {"page": self._integer("page", 1), "per_page": self._integer("per_page", 30)}
+
+    def flag(self, name: str) -> bool | None:
+        """A boolean query parameter (``true``/``false``, ``1``/``0``); None when absent."""
+        return self._boolean(name)
+
+    def ordering(self) -> list[str]:
+        """Every ``ordering`` value, repeated or comma-separated, in the order given."""
+        values = self.request.query_params.getlist("ordering")
+        return [key.strip() for value in values for key in value.split(",") if key.strip()]
+
+    def _media_type(self) -> str:
+        return self.request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    def _integer(self, name: str, default: int) -> int:
+        raw = self.request.query_params.get(name)
+        if raw is None:
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise _query_error("type", name, f"{name} must be an integer") from None
+
+    def _boolean(self, name: str) -> bool | None:
+        raw = self.request.query_params.get(name)
+        if raw is None:
+            return None
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise _query_error("type", name, f"{name} must be true or false")
+
+
+Handler = Callable[[Call], Response]
+
+
+def endpoint(handler: Handler, *, public: bool = False) -> Callable[[Request], Awaitable[Response]]:
+    """An ASGI endpoint that reads the body, then runs ``handler`` in the threadpool.
+
+    Engine calls block (SQLite, hashing), so authentication and the handler
+    run off the event loop; only the body is read on it.
+    """
+
+    async def run(request: Request) -> Response:
+        body = await request.body() if request.method in BODY_METHODS else b""
+        return await run_in_threadpool(_run, handler, request, body, public)
+
+    run.__name__ = handler.__name__
+    run.__doc__ = handler.__doc__
+    return run
+
+
+def _run(handler: Handler, request: Request, body: bytes, public: bool) -> Response:
+    engine: DialogueEngine = request.app.state.engine
+    actor = ANONYMOUS if public else authenticate(engine, request.headers)
+    return handler(Call(request, engine, actor, body))
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    # Only on failure: the standard decoder words its reasons the way the
+    # contract shows them ("Expecting value") and counts lines and columns.
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = body.count(b"\n", 0, e.start) + 1
+        column = e.start - (body.rfind(b"\n", 0, e.start) + 1) + 1
+        raise ParseError("Invalid UTF-8", line, column) from None
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ParseError(e.msg, e.lineno, e.colno) from None
+    raise ParseError("Invalid JSON", 1, 1)  # orjson is stricter (e.g. NaN, huge numbers)
+
+
+def drop_read_only(body: Any, read_only: Collection[str]) -> Any:
+    """PUT: read-only members sent back with a description are ignored."""
+    if type(body) is not dict:
+        return body
+    return {key: value for key, value in body.items() if key not in read_only}
+
+
+def reject_read_only(body: Any, read_only: Collection[str]) -> Any:
+    """POST: a read-only member in the body is most likely a client error (422)."""
+    if type(body) is dict:
+        given = [key for key in body if key in read_only]
+        if given:
+            listed = ", ".join(repr(k) for k in given)
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "additionalProperties",
+                        "",
+                        f"Additional properties are not allowed ({listed} was unexpected)",
+                    )
+                ]
+            )
+    return body
+
+
+def reject_read_only_ops(patch: Any, read_only: Collection[str]) -> None:
+    """PATCH: an operation whose ``path`` or ``from`` starts at a read-only member is a 422."""
+    if type(patch) is not list:
+        return
+    errors = []
+    for index, op in enumerate(patch):
+        if type(op) is not dict:
+            continue
+        for member in ("path", "from"):
+            pointer = op.get(member)
+            if type(pointer) is str and pointer.startswith("/"):
+                first = parse_pointer(pointer)[0]
+                if first in read_only:
+                    errors.append(
+                        FieldError("readOnly", f"/{index}/{member}", f"{first!r} is read-only")
+                    )
+    if errors:
+        raise ValidationFailed(errors, "Invalid JSON patch")
+
+
+def _query_error(type: str, name: str, message: str) -> ValidationFailed:
+    return ValidationFailed([FieldError(type, f"/{name}", message)], "Invalid query parameters")

@@ -1,0 +1,148 @@
+"""The route table: every endpoint with its handler, permission and schemas.
+
+The same table builds Starlette's routes, the OpenAPI document and the
+permission-matrix test. ``permission`` names what the caller needs on the
+resource in the path:
+
+- ``public``: nothing (no credentials read);
+- ``user``: any authenticated caller;
+- ``projects:create``: ``admin`` or ``projects:create``;
+- ``project:read``: any grant inside the project (else 404);
+- ``project:admin``: ``admin`` or ``project:admin`` on it (403 if it can see it);
+- ``dialogue:read`` / ``dialogue:write``: read / write access to the dialogue
+  (what cannot be read is 404; readable but not writable is 403);
+- ``dialogue:publish``: ``project:admin`` (release a readable dialogue, else 403).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from . import accounts, dialogues, meta, projects, releases, revisions
+from .requests import JSON_PATCH, Handler, endpoint
+
+PROJECT = "/projects/{project_id}"
+DIALOGUE = PROJECT + "/dialogues/{dialogue_id}"
+PAGING = ("page", "per_page")
+ORDERED_PAGING = (*PAGING, "ordering")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    permission: str
+    summary: str
+    request: str | None = None
+    """Component schema of the request body (None: no body)."""
+    response: str | None = None
+    """Component schema of the success body (None: no body)."""
+    status: int = 200
+    query: tuple[str, ...] = ()
+    media_type: str = "application/json"
+    array: bool = False
+    """The success body is an array of ``response`` (paged when ``page`` is in ``query``)."""
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint("GET", "/healthz", meta.healthz, "public", "Health check", response="Health"),
+    Endpoint("GET", "/openapi.json", meta.openapi, "public", "This OpenAPI document",
+             response="OpenAPIDocument"),
+    Endpoint("POST", "/auth/tokens", accounts.create_token, "public",
+             "Sign in: a bearer token", "Credentials", "IssuedToken", 201),
+    Endpoint("GET", "/auth/tokens/{token_id}", accounts.get_token, "user",
+             "One of the caller's tokens (without its secret)", response="Token"),
+    Endpoint("DELETE", "/auth/tokens/{token_id}", accounts.revoke_token, "user",
+             "Revoke one of the caller's tokens", response="Token"),
+    Endpoint("GET", "/user", accounts.get_user, "user", "The authenticated user",
+             response="User"),
+    Endpoint("POST", "/user/api-keys", accounts.create_api_key, "user",
+             "Create an API key (its secret is shown once)", "NewApiKey", "IssuedApiKey", 201),
+    Endpoint("GET", "/user/api-keys/{key_id}", accounts.get_api_key, "user",
+             "One of the caller's API keys (without its secret)", response="ApiKey"),
+    Endpoint("DELETE", "/user/api-keys/{key_id}", accounts.revoke_api_key, "user",
+             "Revoke one of the caller's API keys", response="ApiKey"),
+    Endpoint("GET", "/block-types/", meta.list_block_types, "user",
+             "Registered block types and their JSON Schemas", response="BlockType", array=True),
+    Endpoint("GET", "/projects/", projects.list_projects, "user",
+             "Projects the caller can see", response="ProjectSummary", query=PAGING, array=True),
+    Endpoint("POST", "/projects/", projects.create_project, "projects:create",
+             "Create a project (the creator gets project:admin on it)",
+             "NewProject", "Project", 201),
+    Endpoint("GET", PROJECT, projects.get_project, "project:read", "A project",
+             response="Project"),
+    Endpoint("PUT", PROJECT, projects.replace_project, "project:admin", "Replace a project",
+             "ProjectReplacement", "Project"),
+    Endpoint("PATCH", PROJECT, projects.patch_project, "project:admin",
+             "Patch a project (RFC 6902)", "JsonPatch", "Project", media_type=JSON_PATCH),
+    Endpoint("GET", PROJECT + "/dialogues/", dialogues.list_dialogues, "project:read",
+             "Dialogues of a project the caller can see", response="DialogueSummary",
+             query=(*PAGING, *dialogues.FILTERS), array=True),
+    Endpoint("POST", PROJECT + "/dialogues/", dialogues.create_dialogue, "dialogue:create",
+             "Create a dialogue (its revision 1)", "NewDialogue", "Dialogue", 201),
+    Endpoint("GET", DIALOGUE, dialogues.get_dialogue, "dialogue:read", "A dialogue",
+             response="Dialogue"),
+    Endpoint("PUT", DIALOGUE, dialogues.replace_dialogue, "dialogue:write",
+             "Replace a dialogue (an edit revision carrying the computed patch)",
+             "DialogueReplacement", "Dialogue"),
+    Endpoint("PATCH", DIALOGUE, dialogues.patch_dialogue, "dialogue:write",
+             "Patch a dialogue (an edit revision carrying the patch)", "JsonPatch", "Dialogue",
+             media_type=JSON_PATCH),
+    Endpoint("GET", DIALOGUE + "/revisions/", revisions.list_revisions, "dialogue:read",
+             "Revisions of a dialogue", response="Revision", query=ORDERED_PAGING, array=True),
+    Endpoint("POST", DIALOGUE + "/revisions/", revisions.create_revisions, "dialogue:write",
+             "Record a revision, or an array of them atomically", "NewRevisions",
+             "RevisionOrRevisions", 201),
+    Endpoint("GET", DIALOGUE + "/revisions/{revision_id}", revisions.get_revision,
+             "dialogue:read", "A revision", response="Revision"),
+    Endpoint("GET", DIALOGUE + "/revisions/{revision_id}/dialogue",
+             revisions.get_revision_dialogue, "dialogue:read",
+             "The dialogue as of a revision", response="Dialogue"),
+    Endpoint("GET", DIALOGUE + "/releases/", releases.list_releases, "dialogue:read",
+             "Releases of a dialogue", response="Release", query=ORDERED_PAGING, array=True),
+    Endpoint("POST", DIALOGUE + "/releases/", releases.create_release, "dialogue:publish",
+             "Release (publish) a revision", "NewRelease", "Release", 201),
+    Endpoint("GET", DIALOGUE + "/releases/{release_id}", releases.get_release,
+             "dialogue:read", "A release ('latest' names the newest)", response="Release"),
+    Endpoint("GET", DIALOGUE + "/releases/{release_id}/dialogue",
+             releases.get_release_dialogue, "dialogue:read",
+             "The dialogue a release pinned ('latest': what end users meet)",
+             response="Dialogue"),
+)  # fmt: skip
+
+
+def build_routes(endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> list[Route]:
+    """One Starlette route per path (so 405 lists every allowed method).
+
+    The same path with or without its trailing slash serves the same resource.
+    """
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for item in endpoints:
+        by_path.setdefault(item.path, {})[item.method] = item
+    routes = []
+    for path, methods in by_path.items():
+        dispatch = _dispatcher(methods)
+        alternate = path[:-1] if path.endswith("/") else path + "/"
+        routes.append(Route(path, dispatch, methods=list(methods)))
+        routes.append(Route(alternate, dispatch, methods=list(methods), include_in_schema=False))
+    return routes
+
+
+def _dispatcher(methods: dict[str, Endpoint]) -> Callable[[Request], Awaitable[Response]]:
+    handlers = {
+        method: endpoint(item.handler, public=item.permission == "public")
+        for method, item in methods.items()
+    }
+    if "GET" in handlers:
+        handlers["HEAD"] = handlers["GET"]
+
+    async def dispatch(request: Request) -> Response:
+        return await handlers[request.method](request)
+
+    return dispatch
