@@ -14,7 +14,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, Snapshot, event
 
 from .aggregates import EngineAggregate, check_created, derived_id
-from .errors import FieldError, ValidationFailed
+from .errors import FieldError, NotFound, ValidationFailed
 
 
 def release_log_id(dialogue_id: UUID) -> UUID:
@@ -59,7 +59,7 @@ class ReleaseLog(EngineAggregate):
         self, revision_number: int, *, latest_revision: int, user_id: str, created: object = None
     ) -> Release:
         """Pin ``revision_number`` (which must exist) as the newest release."""
-        if not 1 <= revision_number <= latest_revision:
+        if type(revision_number) is not int or not 1 <= revision_number <= latest_revision:
             raise ValidationFailed(
                 [
                     FieldError(
@@ -83,6 +83,9 @@ class ReleaseLog(EngineAggregate):
         return self.get(len(self.releases)) if self.releases else None
 
     def get(self, number: int) -> Release:
+        """Release ``number`` (from 1); :class:`NotFound` outside ``1..len(releases)``."""
+        if type(number) is not int or not 1 <= number <= len(self.releases):
+            raise NotFound("release", str(number), dialogue_id=self.dialogue_id)
         entry = self.releases[number - 1]
         return Release(
             id=release_id(UUID(self.dialogue_id), number),
