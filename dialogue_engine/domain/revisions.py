@@ -64,7 +64,7 @@ def parse_revisions(body: Any) -> list[RevisionRequest]:
 
 def _errors(body: Any, at: str) -> list[FieldError]:
     if type(body) is not dict:
-        return [FieldError("type", at or "/", "a revision is an object")]
+        return [FieldError("type", at, "a revision is an object")]
     errors: list[FieldError] = []
     read_only = sorted(set(body) & _READ_ONLY)
     unknown = sorted(set(body) - _ALLOWED - _READ_ONLY)
@@ -73,7 +73,7 @@ def _errors(body: Any, at: str) -> list[FieldError]:
         errors.append(
             FieldError(
                 "additionalProperties",
-                at or "/",
+                at,
                 f"Additional properties are not allowed ({listed} unexpected)",
             )
         )
