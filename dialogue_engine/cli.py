@@ -3,18 +3,29 @@
 Each command parses its flags, calls the engine facade and maps the engine's
 errors to exit codes: 0 success, 1 a domain error (printed as JSON on stderr),
 2 bad usage (argparse).
+
+- ``serve``: the REST API under uvicorn. On a store without users it first
+  creates an admin from ``$DIALOGUE_ENGINE_ADMIN_EMAIL`` and
+  ``$DIALOGUE_ENGINE_ADMIN_PASSWORD``, or with a random password printed once.
+- ``create-user``: add a user (``--admin`` to grant admin).
+- ``rebuild``: drop and rebuild every read model.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 
 from .domain.errors import DomainError
 from .engine import DialogueEngine
+from .eventstore.settings import STORE_ENV_VAR, parse_store_url, store_url_from_environment
+
+ADMIN_EMAIL_VAR = "DIALOGUE_ENGINE_ADMIN_EMAIL"
+ADMIN_PASSWORD_VAR = "DIALOGUE_ENGINE_ADMIN_PASSWORD"
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -59,6 +70,76 @@ def _rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def _create_first_admin(engine: DialogueEngine) -> None:
+    """On a store without users: the admin from the environment, or one with a random password."""
+    password = os.environ.get(ADMIN_PASSWORD_VAR) or None
+    created = engine.accounts.bootstrap_admin(os.environ.get(ADMIN_EMAIL_VAR) or None, password)
+    if created is None:
+        return
+    user, chosen = created
+    if password:
+        print(f"created admin user {user.email}", flush=True)
+    else:
+        print(
+            f"created admin user {user.email} with password {chosen}\n"
+            "(shown this once: sign in with POST /auth/tokens and keep it safe)",
+            flush=True,
+        )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .api.app import create_app
+
+    store_url = store_url_from_environment(args.store)
+    if args.workers > 1 and parse_store_url(store_url).is_memory:
+        print("an in-memory store cannot be shared by several workers", file=sys.stderr)
+        return 2
+    options = {
+        "host": args.host,
+        "port": args.port,
+        "access_log": not args.no_access_log,
+        "log_level": args.log_level,
+    }
+    engine = DialogueEngine.open(store_url)
+    try:
+        _create_first_admin(engine)
+        if args.workers == 1:
+            uvicorn.run(create_app(engine), **options)
+            return 0
+    finally:
+        engine.close()
+    os.environ[STORE_ENV_VAR] = store_url
+    uvicorn.run(
+        "dialogue_engine.api.app:app_from_environment",
+        factory=True,
+        workers=args.workers,
+        **options,
+    )
+    return 0
+
+
+def _create_user(args: argparse.Namespace) -> int:
+    with DialogueEngine.open(args.store, follow=False) as engine:
+        user = engine.accounts.register(
+            args.email,
+            args.password,
+            first_name=args.first_name,
+            last_name=args.last_name,
+            admin=args.admin,
+        )
+    print(json.dumps({"id": user.id, "email": user.email, "admin": args.admin}))
+    return 0
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dialogue-engine", description="Event-sourced dialogue authoring engine."
@@ -70,6 +151,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rebuild.add_argument("--store", help="store URL (default: $DIALOGUE_ENGINE_STORE or SQLite)")
     rebuild.set_defaults(run=_rebuild)
+
+    serve = commands.add_parser("serve", help="serve the REST API under uvicorn")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--store", help="store URL (default: $DIALOGUE_ENGINE_STORE or SQLite)")
+    serve.add_argument("--workers", type=_positive, default=1, help="worker processes")
+    serve.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    serve.add_argument(
+        "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug")
+    )
+    serve.set_defaults(run=_serve)
+
+    create_user = commands.add_parser("create-user", help="add a user")
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--password", required=True)
+    create_user.add_argument("--first-name", default="")
+    create_user.add_argument("--last-name", default="")
+    create_user.add_argument("--admin", action="store_true", help="grant the admin permission")
+    create_user.add_argument(
+        "--store", help="store URL (default: $DIALOGUE_ENGINE_STORE or SQLite)"
+    )
+    create_user.set_defaults(run=_create_user)
     return parser
 
 
@@ -79,7 +182,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(args)
     except DomainError as e:
-        print(json.dumps({"type": e.type, "message": e.message, "details": e.details}), file=sys.stderr)
+        print(
+            json.dumps({"type": e.type, "message": e.message, "details": e.details}),
+            file=sys.stderr,
+        )
         return 1
 
 
