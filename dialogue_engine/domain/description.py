@@ -68,12 +68,11 @@ def check_description(
         return errors
 
     old_sequences: Any = old.get("sequences")
-    aligned, unchanged = _alignment(sequences, old_sequences)
+    aligned, changed = _changed_items(sequences, old_sequences)
     same_shape = aligned
     changed_refs: list[tuple[str, JSON]] = []
-    for i, sequence in enumerate(sequences):
-        if unchanged(i, sequence):
-            continue
+    for i in changed:
+        sequence = sequences[i]
         at = f"/sequences/{i}"
         if type(sequence) is not dict:
             errors.append(FieldError("type", at, "a sequence is an object"))
@@ -87,12 +86,11 @@ def check_description(
         if type(blocks) is not list:
             continue
         old_blocks = previous_sequence.get("blocks") if type(previous_sequence) is dict else None
-        blocks_same_shape, block_unchanged = _alignment(blocks, old_blocks)
+        blocks_same_shape, changed_blocks = _changed_items(blocks, old_blocks)
         if not blocks_same_shape:
             same_shape = False
-        for j, block in enumerate(blocks):
-            if block_unchanged(j, block):
-                continue
+        for j in changed_blocks:
+            block = blocks[j]
             block_at = f"{at}/blocks/{j}"
             if type(block) is not dict:
                 errors.append(FieldError("type", block_at, "a block is an object"))
@@ -111,12 +109,15 @@ def check_description(
     return errors
 
 
-def _alignment(items: list[JSON], old_items: Any) -> tuple[bool, Any]:
-    """Whether ``items`` line up with ``old_items`` one to one, and a test for unchanged items."""
+def _changed_items(items: list[JSON], old_items: Any) -> tuple[bool, list[int]]:
+    """Whether ``items`` line up one to one with ``old_items``, and the indices of new objects.
+
+    An item that is the very object of the previous description is unchanged.
+    """
     if type(old_items) is list and len(old_items) == len(items):
-        return True, lambda index, item: item is old_items[index]
+        return True, [i for i, (new, old) in enumerate(zip(items, old_items)) if new is not old]
     known = {id(item) for item in old_items} if type(old_items) is list else set()
-    return False, lambda index, item: id(item) in known
+    return False, [i for i, item in enumerate(items) if id(item) not in known]
 
 
 def _check_members(

@@ -83,11 +83,18 @@ def json_equal(a: JSON, b: JSON) -> bool:
     if kind is dict:
         if a.keys() != b.keys():
             return False
-        return all(json_equal(item, b[key]) for key, item in a.items())
+        for key, item in a.items():
+            other = b[key]
+            if item is not other and not json_equal(item, other):
+                return False
+        return True
     if kind is list:
         if len(a) != len(b):
             return False
-        return all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+        for item, other in zip(a, b, strict=True):
+            if item is not other and not json_equal(item, other):
+                return False
+        return True
     return bool(a == b)
 
 

@@ -35,6 +35,7 @@ class StoreSettings:
     env: dict[str, str]
     is_memory: bool
     path: Path | None
+    lock_timeout: int = 10
 
 
 def store_url_from_environment(url: str | None = None) -> str:
@@ -44,7 +45,7 @@ def store_url_from_environment(url: str | None = None) -> str:
 def parse_store_url(url: str, *, lock_timeout_seconds: int = 10) -> StoreSettings:
     parts = urlsplit(url)
     base = {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "PERSISTENCE_MODULE": "dialogue_engine.eventstore.sqlite:TunedSQLiteFactory",
         "SQLITE_LOCK_TIMEOUT": str(lock_timeout_seconds),
         "IS_SNAPSHOTTING_ENABLED": "y",
     }
@@ -53,7 +54,9 @@ def parse_store_url(url: str, *, lock_timeout_seconds: int = 10) -> StoreSetting
         if name == ":memory:":
             name = f"dialogue-engine-{uuid.uuid4().hex}"
         dbname = f"file:{name}?mode=memory&cache=shared"
-        return StoreSettings(url, {**base, "SQLITE_DBNAME": dbname}, True, None)
+        return StoreSettings(
+            url, {**base, "SQLITE_DBNAME": dbname}, True, None, lock_timeout_seconds
+        )
     if parts.scheme == "sqlite":
         if parts.netloc:
             raise StoreURLError(url, "write sqlite:///relative/path.db or sqlite:////abs/path.db")
@@ -66,7 +69,9 @@ def parse_store_url(url: str, *, lock_timeout_seconds: int = 10) -> StoreSetting
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise StoreURLError(url, f"cannot create {path.parent}: {e.strerror}") from e
-        return StoreSettings(url, {**base, "SQLITE_DBNAME": str(path)}, False, path)
+        return StoreSettings(
+            url, {**base, "SQLITE_DBNAME": str(path)}, False, path, lock_timeout_seconds
+        )
     if parts.scheme in ("postgresql", "postgres"):
         raise StoreURLError(url, "PostgreSQL stores are not supported yet")
     raise StoreURLError(url, "expected sqlite:///PATH or memory://")

@@ -41,7 +41,7 @@ class Projector:
         self.recorder = recorder
         self._lock = threading.Lock()
         self._positions = recorder.positions()
-        self._aggregates: LRUCache[UUID, EngineAggregate] = LRUCache(maxsize=1000)
+        self._aggregates: LRUCache[UUID, EngineAggregate] = LRUCache(maxsize=100)
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -100,12 +100,18 @@ class Projector:
 
     # Following in the background
 
-    def start(self, poll_interval: float = 0.5) -> None:
+    def start(self, poll_interval: float = 0.5, settle: float = 0.2) -> None:
+        """Follow the log in a background thread.
+
+        After a wake-up it lets writes ``settle`` for a moment so that a burst
+        of writes costs one view transaction, not one each; readers needing
+        their own writes never wait for it (see :meth:`ensure`).
+        """
         if self._thread is not None:
             return
         self._stopping.clear()
         self._thread = threading.Thread(
-            target=self._follow, args=(poll_interval,), name="projector", daemon=True
+            target=self._follow, args=(poll_interval, settle), name="projector", daemon=True
         )
         self._thread.start()
 
@@ -117,9 +123,10 @@ class Projector:
         self._thread.join()
         self._thread = None
 
-    def _follow(self, poll_interval: float) -> None:
+    def _follow(self, poll_interval: float, settle: float) -> None:
         while not self._stopping.is_set():
-            self._wakeup.wait(poll_interval)
+            if self._wakeup.wait(poll_interval) and self._stopping.wait(settle):
+                return
             self._wakeup.clear()
             if self._stopping.is_set():
                 return

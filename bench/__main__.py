@@ -1,0 +1,40 @@
+"""``python -m bench [--quick]``: run every benchmark, print ratios, write bench/results.json."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+MODULES = ["bench.bench_core", "bench.bench_http"]
+RESULTS = Path(__file__).with_name("results.json")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="shorter runs (under a minute)")
+    args = parser.parse_args()
+    results: dict[str, Any] = {}
+    for name in MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name == name:
+                continue
+            raise
+        print(f"== {name}", flush=True)
+        figures = module.run(quick=args.quick)
+        results.update(figures)
+        for key, value in figures.items():
+            mark = "met" if value["met"] else "MISSED"
+            print(f"{key}: ratio {value['ratio']} (target {value['target']}, {mark})", flush=True)
+    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(f"wrote {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
