@@ -42,6 +42,9 @@ class EngineAggregate(Aggregate):
         return copy
 
 
+MAX_CREATED = 2**63 - 1
+
+
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -51,10 +54,13 @@ def derived_id(parent: UUID, name: str) -> UUID:
 
 
 def check_created(created: object, at: str = "/created") -> int:
-    """A client-supplied ``created`` timestamp (ms since the epoch), or now."""
+    """A client-supplied ``created`` timestamp (ms since the epoch), or now.
+
+    At most ``2**63 - 1``: stored payloads and database columns hold 64-bit integers.
+    """
     if created is None:
         return now_ms()
-    if type(created) is not int or created < 0:
+    if type(created) is not int or not 0 <= created <= MAX_CREATED:
         raise ValidationFailed(
             [FieldError("type", at, "created must be a non-negative integer (ms since the epoch)")]
         )

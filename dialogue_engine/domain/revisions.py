@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .aggregates import MAX_CREATED
 from .errors import FieldError, ValidationFailed
 from .patching import check_patch
 
@@ -83,7 +84,7 @@ def _errors(body: Any, at: str) -> list[FieldError]:
     if "details" in body and type(body["details"]) is not dict:
         errors.append(FieldError("type", f"{at}/details", "details must be an object"))
     created = body.get("created")
-    if created is not None and (type(created) is not int or created < 0):
+    if created is not None and (type(created) is not int or not 0 <= created <= MAX_CREATED):
         errors.append(
             FieldError("type", f"{at}/created", "created must be a non-negative integer (ms)")
         )

@@ -104,6 +104,7 @@ def test_start_refuses_an_invalid_description_with_paths_into_it() -> None:
         ({"created": 1.5}, "/created"),
         ({"created": "now"}, "/created"),
         ({"created": True}, "/created"),
+        ({"created": 2**70}, "/created"),
         ({"details": []}, "/details"),
         ({"details": "x"}, "/details"),
         ({"details": {"x": float("nan")}}, "/details/x"),

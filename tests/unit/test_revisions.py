@@ -71,6 +71,7 @@ def test_read_only_and_unknown_members_are_rejected(member: str) -> None:
         (edit_body(details=[]), [("type", "/details")]),
         (edit_body(details=None), [("type", "/details")]),
         (edit_body(created=-1), [("type", "/created")]),
+        (edit_body(created=2**63), [("type", "/created")]),
         (edit_body(created=1.5), [("type", "/created")]),
         (edit_body(created=True), [("type", "/created")]),
         (edit_body(created="2024-01-01"), [("type", "/created")]),
