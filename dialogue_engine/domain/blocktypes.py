@@ -193,7 +193,10 @@ class BlockTypeRegistry:
 
     def check_properties(self, name: str, properties: JSON) -> tuple[FieldError, ...]:
         """Errors of ``properties`` for type ``name``, paths relative to ``properties``."""
-        key = (name, orjson.dumps(properties, option=orjson.OPT_SORT_KEYS))
+        try:
+            key = (name, orjson.dumps(properties, option=orjson.OPT_SORT_KEYS))
+        except orjson.JSONEncodeError as e:  # e.g. an integer beyond 64 bits
+            return (FieldError("type", "", f"not a JSON value: {e}"),)
         found = self._memo.get(key)
         if found is None:
             found = self._check(name, properties)

@@ -244,3 +244,9 @@ def test_next_references_finds_every_string_next_with_its_pointer() -> None:
 @pytest.mark.parametrize("properties", [{}, [], "next", None, {"nexts": "a"}])
 def test_next_references_finds_nothing_without_a_next_member(properties: Any) -> None:
     assert list(next_references(properties)) == []
+
+
+def test_properties_json_cannot_carry_are_an_error_not_an_exception() -> None:
+    registry = BlockTypeRegistry()
+    errors = registry.check_properties("message", {"text": "Hi", "n": 2**64})
+    assert error_keys(list(errors)) == [("type", "")]
