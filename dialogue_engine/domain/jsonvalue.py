@@ -21,6 +21,8 @@ _CANONICAL = orjson.OPT_SORT_KEYS
 _MIN_INT = -(2**63)
 _MAX_INT = 2**64 - 1
 """The integers orjson (and so the stored payloads) can carry."""
+MAX_DEPTH = 200
+"""Deepest nesting of arrays and objects in a value; orjson cannot encode beyond 254."""
 
 
 def canonical_bytes(value: JSON) -> bytes:
@@ -41,7 +43,8 @@ def owned_copy(value: JSON, *, path: str = "") -> JSON:
     """A deep copy that belongs to the engine, checked to be plain JSON.
 
     Rejects what JSON cannot carry (NaN, Infinity, non-string keys, integers
-    beyond 64 bits, tuples of objects, bytes…) with a :class:`ValidationFailed`
+    beyond 64 bits, nesting deeper than :data:`MAX_DEPTH`, tuples of objects,
+    bytes…) with a :class:`ValidationFailed`
     rather than a library error; its path points at the offending value (``""``
     is the root, as in RFC 6901).
     """
@@ -52,8 +55,12 @@ def owned_copy(value: JSON, *, path: str = "") -> JSON:
         raise ValidationFailed([FieldError("type", path, f"not a JSON value: {e}")]) from e
 
 
-def _check_plain(value: JSON, path: str) -> None:
+def _check_plain(value: JSON, path: str, depth: int = 0) -> None:
     kind = type(value)
+    if depth >= MAX_DEPTH and kind in (dict, list):
+        raise ValidationFailed(
+            [FieldError("maxDepth", path, f"nested deeper than {MAX_DEPTH} levels")]
+        )
     if kind is float:
         if value != value or value in (float("inf"), float("-inf")):
             raise ValidationFailed([FieldError("type", path, "NaN and Infinity are not JSON")])
@@ -63,10 +70,10 @@ def _check_plain(value: JSON, path: str) -> None:
                 raise ValidationFailed(
                     [FieldError("type", path, f"object key {key!r} is not a string")]
                 )
-            _check_plain(item, f"{path}/{escape(key)}")
+            _check_plain(item, f"{path}/{escape(key)}", depth + 1)
     elif kind is list:
         for index, item in enumerate(value):
-            _check_plain(item, f"{path}/{index}")
+            _check_plain(item, f"{path}/{index}", depth + 1)
     elif kind is int and not _MIN_INT <= value <= _MAX_INT:
         raise ValidationFailed([FieldError("type", path, "integer exceeds the 64-bit range")])
     elif value is not None and kind not in (str, int, bool):

@@ -8,6 +8,7 @@ import pytest
 
 from dialogue_engine.domain.errors import ValidationFailed
 from dialogue_engine.domain.jsonvalue import (
+    MAX_DEPTH,
     canonical_bytes,
     escape,
     json_equal,
@@ -114,3 +115,23 @@ def test_escape_follows_rfc_6901(token: str, escaped: str) -> None:
 def test_pointer_joins_escaped_tokens() -> None:
     assert pointer("sequences", 0, "a/b") == "/sequences/0/a~1b"
     assert pointer() == ""
+
+
+def nested(depth: int) -> Any:
+    value: Any = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def test_owned_copy_accepts_nesting_up_to_the_limit() -> None:
+    assert owned_copy(nested(MAX_DEPTH)) == nested(MAX_DEPTH)
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 300, 1000])
+def test_owned_copy_refuses_deeper_nesting_at_the_first_level_too_deep(depth: int) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        owned_copy({"a": nested(depth)})
+    [error] = caught.value.errors
+    assert error.type == "maxDepth"
+    assert error.path == "/a" + "/0" * (MAX_DEPTH - 1)
