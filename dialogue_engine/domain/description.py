@@ -115,7 +115,9 @@ def _changed_items(items: list[JSON], old_items: Any) -> tuple[bool, list[int]]:
     An item that is the very object of the previous description is unchanged.
     """
     if type(old_items) is list and len(old_items) == len(items):
-        return True, [i for i, (new, old) in enumerate(zip(items, old_items)) if new is not old]
+        return True, [
+            i for i, (new, old) in enumerate(zip(items, old_items, strict=True)) if new is not old
+        ]
     known = {id(item) for item in old_items} if type(old_items) is list else set()
     return False, [i for i, item in enumerate(items) if id(item) not in known]
 
