@@ -1,0 +1,203 @@
+"""Each permission type x each endpoint of the route table -> the expected status.
+
+The expected outcome comes from this file's own table of what each grant
+allows (read from source 002's permission list), not from the engine's code:
+what the caller may not see is 404, what it may see but not change is 403.
+Adding an endpoint without a sample request here fails
+``test_every_endpoint_has_a_sample_request``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import pytest
+from starlette.testclient import TestClient
+
+from dialogue_engine import DialogueEngine
+from dialogue_engine.api.routes import DIALOGUE, ENDPOINTS, PROJECT, Endpoint
+from dialogue_engine.domain.permissions import Actor
+
+from .helpers import JSON_PATCH, Caller, caller, description, new_dialogue, new_project, patch
+
+BASIC = {"public", "user"}
+READ = {*BASIC, "project:read", "dialogue:read"}
+WRITE = {*READ, "dialogue:write"}
+ABILITIES: dict[str, set[str]] = {
+    "anonymous": {"public"},
+    "none": BASIC,
+    "admin": {*WRITE, "projects:create", "project:admin", "dialogue:create", "dialogue:publish"},
+    "projects:create": {*BASIC, "projects:create"},
+    "project:admin": {*WRITE, "project:admin", "dialogue:create", "dialogue:publish"},
+    "project:dialogues:read": READ,
+    "project:dialogues:write": WRITE,
+    "dialogue:read": READ,
+    "dialogue:write": WRITE,
+}
+
+
+def expected(endpoint: Endpoint, grant: str) -> int:
+    allowed = ABILITIES[grant]
+    needed = endpoint.permission
+    if needed != "public" and grant == "anonymous":
+        return 401
+    if needed.startswith(("project:", "dialogue:")) and "project:read" not in allowed:
+        return 404
+    if needed in ("dialogue:read", "dialogue:write", "dialogue:publish") and (
+        "dialogue:read" not in allowed
+    ):
+        return 404
+    return endpoint.status if needed in allowed else 403
+
+
+@dataclass
+class World:
+    client: TestClient
+    project_id: str
+    dialogue: dict[str, Any]
+    first_revision: str
+    release_id: str
+    subject: Caller
+    token_id: str
+    key_id: str
+
+    def fill(self, path: str) -> str:
+        return (
+            path.replace(DIALOGUE, self.dialogue["url"])
+            .replace(PROJECT, f"/projects/{self.project_id}")
+            .replace("{revision_id}", self.first_revision)
+            .replace("{release_id}", self.release_id)
+            .replace("{token_id}", self.token_id)
+            .replace("{key_id}", self.key_id)
+        )
+
+
+Send = Callable[[World, str, dict[str, str]], Any]
+
+
+def _json(method: str, body: Any) -> Send:
+    return lambda w, url, headers: w.client.request(method, url, json=body, headers=headers)
+
+
+def _no_body(method: str) -> Send:
+    return lambda w, url, headers: w.client.request(method, url, headers=headers)
+
+
+def _patch(ops: list[dict[str, Any]]) -> Send:
+    return lambda w, url, headers: w.client.request(
+        "PATCH", url, content=orjson.dumps(ops), headers={**headers, **JSON_PATCH}
+    )
+
+
+def _sign_in(w: World, url: str, headers: dict[str, str]) -> Any:
+    return w.client.post(url, json={"email": w.subject.email, "password": "password-1"})
+
+
+def _release(w: World, url: str, headers: dict[str, str]) -> Any:
+    return w.client.post(url, json={"revision_id": w.first_revision}, headers=headers)
+
+
+RETITLE = [{"op": "replace", "path": "/title", "value": "Retitled"}]
+SAMPLES: dict[tuple[str, str], Send] = {
+    ("GET", "/healthz"): _no_body("GET"),
+    ("GET", "/openapi.json"): _no_body("GET"),
+    ("POST", "/auth/tokens"): _sign_in,
+    ("GET", "/auth/tokens/{token_id}"): _no_body("GET"),
+    ("DELETE", "/auth/tokens/{token_id}"): _no_body("DELETE"),
+    ("GET", "/user"): _no_body("GET"),
+    ("POST", "/user/api-keys"): _json("POST", {"name": "k"}),
+    ("GET", "/user/api-keys/{key_id}"): _no_body("GET"),
+    ("DELETE", "/user/api-keys/{key_id}"): _no_body("DELETE"),
+    ("GET", "/block-types/"): _no_body("GET"),
+    ("GET", "/projects/"): _no_body("GET"),
+    ("POST", "/projects/"): _json("POST", {"title": "New project"}),
+    ("GET", PROJECT): _no_body("GET"),
+    ("PUT", PROJECT): _json("PUT", {"title": "Renamed"}),
+    ("PATCH", PROJECT): _patch(RETITLE),
+    ("GET", PROJECT + "/dialogues/"): _no_body("GET"),
+    ("POST", PROJECT + "/dialogues/"): _json("POST", description("New dialogue")),
+    ("GET", DIALOGUE): _no_body("GET"),
+    ("PUT", DIALOGUE): _json("PUT", description("Replaced")),
+    ("PATCH", DIALOGUE): _patch(RETITLE),
+    ("GET", DIALOGUE + "/revisions/"): _no_body("GET"),
+    ("POST", DIALOGUE + "/revisions/"): _json(
+        "POST", {"type": "edit", "properties": {"edit_type": "rename", "patch": RETITLE}}
+    ),
+    ("GET", DIALOGUE + "/revisions/{revision_id}"): _no_body("GET"),
+    ("GET", DIALOGUE + "/revisions/{revision_id}/dialogue"): _no_body("GET"),
+    ("GET", DIALOGUE + "/releases/"): _no_body("GET"),
+    ("POST", DIALOGUE + "/releases/"): _release,
+    ("GET", DIALOGUE + "/releases/{release_id}"): _no_body("GET"),
+    ("GET", DIALOGUE + "/releases/{release_id}/dialogue"): _no_body("GET"),
+}
+
+
+def build_world(engine: DialogueEngine, client: TestClient, grant: str, on_other: bool) -> World:
+    owner = caller(engine, ("admin", {}))
+    project_id = new_project(client, owner)
+    dialogue = new_dialogue(client, owner, project_id)
+    other = new_dialogue(client, owner, project_id, description("Other"))
+    first_revision = dialogue["revision_id"]
+    patch(client, dialogue["url"], [{"op": "replace", "path": "/title", "value": "v2"}], owner)
+    release = client.post(
+        f"{dialogue['url']}/releases/", json={"revision_id": first_revision}, headers=owner.headers
+    ).json()
+    grant_of_dialogue = {"project_id": project_id, "dialogue_id": dialogue["id"]}
+    scopes = {
+        "admin": {},
+        "projects:create": {},
+        "project:admin": {"project_id": project_id},
+        "project:dialogues:read": {"project_id": project_id},
+        "project:dialogues:write": {"project_id": project_id},
+        "dialogue:read": grant_of_dialogue,
+        "dialogue:write": grant_of_dialogue,
+    }
+    grants = [(grant, scopes[grant])] if grant in scopes else []
+    subject = caller(engine, *grants)
+    actor = Actor(subject.user_id)
+    token_id = engine.accounts.sign_in(subject.email, "password-1").credential.id
+    key_id = engine.accounts.create_api_key(actor=actor, name="second").credential.id
+    if grant == "anonymous":
+        subject = Caller(subject.user_id, subject.email, {})
+    target = other if on_other else dialogue
+    return World(
+        client, project_id, target, first_revision, release["id"], subject, token_id, key_id
+    )
+
+
+def endpoint_id(endpoint: Endpoint) -> str:
+    return f"{endpoint.method} {endpoint.path}"
+
+
+def test_every_endpoint_has_a_sample_request() -> None:
+    assert {(e.method, e.path) for e in ENDPOINTS} == set(SAMPLES)
+
+
+@pytest.mark.parametrize("grant", list(ABILITIES))
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=endpoint_id)
+def test_permission_matrix(
+    engine: DialogueEngine, client: TestClient, endpoint: Endpoint, grant: str
+) -> None:
+    world = build_world(engine, client, grant, on_other=False)
+    response = SAMPLES[(endpoint.method, endpoint.path)](
+        world, world.fill(endpoint.path), world.subject.headers
+    )
+    assert response.status_code == expected(endpoint, grant), response.text
+
+
+DIALOGUE_ENDPOINTS = [e for e in ENDPOINTS if e.path.startswith(DIALOGUE)]
+
+
+@pytest.mark.parametrize("grant", ["dialogue:read", "dialogue:write"])
+@pytest.mark.parametrize("endpoint", DIALOGUE_ENDPOINTS, ids=endpoint_id)
+def test_dialogue_grants_do_not_reach_other_dialogues(
+    engine: DialogueEngine, client: TestClient, endpoint: Endpoint, grant: str
+) -> None:
+    world = build_world(engine, client, grant, on_other=True)
+    response = SAMPLES[(endpoint.method, endpoint.path)](
+        world, world.fill(endpoint.path), world.subject.headers
+    )
+    assert response.status_code == 404, response.text
