@@ -17,17 +17,28 @@ from starlette.routing import Router
 from .errors import HANDLERS
 from .openapi import openapi_document
 from .routes import build_routes
+from .threads import WorkerPool
 
 if TYPE_CHECKING:
     from ..engine import DialogueEngine
 
+THREADS = 16
+"""Handler threads: engine writes are serialised anyway; reads share the GIL."""
 
-def create_app(engine: DialogueEngine, *, close_engine: bool = False) -> Starlette:
-    """The REST application over ``engine`` (closed on shutdown if ``close_engine``)."""
+
+def create_app(
+    engine: DialogueEngine, *, close_engine: bool = False, threads: int = THREADS
+) -> Starlette:
+    """The REST application over ``engine`` (closed on shutdown if ``close_engine``).
+
+    Handlers run in a pool of ``threads`` threads owned by the app.
+    """
+    workers = WorkerPool(threads, "dialogue-engine")
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        workers.shutdown()
         if close_engine:
             engine.close()
 
@@ -35,6 +46,7 @@ def create_app(engine: DialogueEngine, *, close_engine: bool = False) -> Starlet
     assert isinstance(app.router, Router)
     app.router.redirect_slashes = False
     app.state.engine = engine
+    app.state.workers = workers
     app.state.openapi = openapi_document()
     return app
 

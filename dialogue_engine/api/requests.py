@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -23,6 +22,7 @@ from ..domain.patching import parse_pointer
 from ..domain.permissions import Actor
 from .auth import ANONYMOUS, authenticate
 from .errors import ParseError, UnsupportedMediaType
+from .threads import WorkerPool
 
 if TYPE_CHECKING:
     from ..engine import DialogueEngine
@@ -139,15 +139,17 @@ Handler = Callable[[Call], Response]
 
 
 def endpoint(handler: Handler, *, public: bool = False) -> Callable[[Request], Awaitable[Response]]:
-    """An ASGI endpoint that reads the body, then runs ``handler`` in the threadpool.
+    """An ASGI endpoint that reads the body, then runs ``handler`` in the app's threadpool.
 
     Engine calls block (SQLite, hashing), so authentication and the handler
-    run off the event loop; only the body is read on it.
+    run off the event loop, in the app's :class:`~.threads.WorkerPool`
+    (``app.state.workers``); only the body is read on the loop.
     """
 
     async def run(request: Request) -> Response:
         body = await request.body() if request.method in BODY_METHODS else b""
-        return await run_in_threadpool(_run, handler, request, body, public)
+        workers: WorkerPool = request.app.state.workers
+        return await workers.run(_run, handler, request, body, public)
 
     run.__name__ = handler.__name__
     run.__doc__ = handler.__doc__

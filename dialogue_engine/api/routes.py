@@ -121,12 +121,16 @@ def build_routes(endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> list[Route]:
     """One Starlette route per path (so 405 lists every allowed method).
 
     The same path with or without its trailing slash serves the same resource.
+    Starlette tries routes in order, ~1 µs each, so the hot paths come first:
+    one dialogue, then the deepest paths.
     """
     by_path: dict[str, dict[str, Endpoint]] = {}
     for item in endpoints:
         by_path.setdefault(item.path, {})[item.method] = item
+    hot_first = sorted(by_path, key=lambda path: (path != DIALOGUE, -path.count("/")))
     routes = []
-    for path, methods in by_path.items():
+    for path in hot_first:
+        methods = by_path[path]
         dispatch = _dispatcher(methods)
         alternate = path[:-1] if path.endswith("/") else path + "/"
         routes.append(Route(path, dispatch, methods=list(methods)))
