@@ -16,9 +16,14 @@ RESULTS = Path(__file__).with_name("results.json")
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="shorter runs (under a minute)")
+    parser.add_argument("--only", help="run only the modules whose name contains this")
     args = parser.parse_args()
-    results: dict[str, Any] = {}
+    results: dict[str, Any] = (
+        json.loads(RESULTS.read_text()) if args.only and RESULTS.exists() else {}
+    )
     for name in MODULES:
+        if args.only and args.only not in name:
+            continue
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as e:

@@ -29,9 +29,10 @@ Example::
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -57,6 +58,7 @@ from .domain.permissions import SYSTEM, Actor
 from .domain.project import Project
 from .domain.releases import Release, ReleaseLog, release_log_id
 from .domain.revisions import EditRequest, RevertRequest, RevisionRequest, parse_revisions
+from .encoding import DescriptionEncoder
 from .eventstore.application import DialogueStore, UnitOfWork
 from .eventstore.settings import parse_store_url, store_url_from_environment
 from .eventstore.sqlite import view_datastore
@@ -67,6 +69,8 @@ from .projections.summaries import DialogueSummaries, ProjectSummaries
 T = TypeVar("T")
 
 REVISION_ORDERINGS = ("number", "-number", "created", "-created")
+DESCRIPTIONS = DescriptionEncoder()
+"""Shared by every engine of the process: remembers sequence encodings across revisions."""
 
 
 @dataclass(frozen=True)
@@ -90,28 +94,55 @@ class DialogueSummary:
 
 
 class Document:
-    """A description (shared, never mutated) and its canonical JSON, encoded once on demand.
+    """A description and its canonical JSON, encoded once, on demand.
 
-    Encoding a 1,000-block description costs ~0.3 ms, so a write does not pay
-    for it; the first read that needs the bytes does, and later reads share
-    them. Once encoded the tree is let go: cached bytes cost the garbage
-    collector nothing, while a cached tree of ~20,000 objects slows every
-    full collection.
+    Encoding a 1,000-block description costs ~0.1-0.3 ms, so a write does not
+    pay for it; the first read that needs the bytes does, and later reads
+    share them. Once encoded the tree is let go: cached bytes cost the garbage
+    collector nothing, while a cached tree of ~20,000 objects slows every full
+    collection.
+
+    A *private* tree (freshly loaded, referenced by nothing else) is handed to
+    the first caller of :meth:`fresh_tree` instead of being copied, after its
+    bytes are taken for everyone else: one copy of ~0.5 ms saved per
+    historical read.
     """
 
-    __slots__ = ("_encoded", "_tree")
+    __slots__ = ("_encoded", "_handed_over", "_lock", "_private", "_tree")
 
-    def __init__(self, tree: JSON) -> None:
+    def __init__(self, tree: JSON, *, private: bool = False) -> None:
         self._tree = tree
+        self._private = private
         self._encoded: bytes | None = None
+        self._handed_over: JSON = None
+        self._lock = threading.Lock()
 
     @property
     def encoded(self) -> bytes:
-        encoded = self._encoded
-        if encoded is None:
-            encoded = self._encoded = canonical_bytes(self._tree)
+        with self._lock:
+            encoded = self._encode()
+            # Bytes are what this caller wanted: no tree is kept for a handover.
+            self._private = False
+            self._handed_over = None
+            return encoded
+
+    def fresh_tree(self) -> JSON:
+        """A description the caller owns and may change."""
+        with self._lock:
+            encoded = self._encode()
+            if self._private:
+                self._private = False
+                tree, self._handed_over = self._handed_over, None
+                return tree
+        return loads(encoded)
+
+    def _encode(self) -> bytes:
+        if self._encoded is None:
+            self._encoded = DESCRIPTIONS.encode(self._tree)
+            # Keep a private tree only until it is handed over.
+            self._handed_over = self._tree if self._private else None
             self._tree = None
-        return encoded
+        return self._encoded
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Document) and self.encoded == other.encoded
@@ -144,7 +175,7 @@ class DialogueRecord:
 
     @property
     def description(self) -> dict[str, Any]:
-        value: dict[str, Any] = loads(self.document)
+        value: dict[str, Any] = self.content.fresh_tree()
         return value
 
     @cached_property
@@ -646,7 +677,7 @@ class DialogueEngine:
         """The description as it was right after ``revision`` was recorded."""
         dialogue = self._readable(project_id, dialogue_id, actor)
         number = self._existing_revision(dialogue, revision)
-        return self._record(self.store.get_at(dialogue.id, number, Dialogue), actor)
+        return self._record(dialogue, actor, number)
 
     def _existing_revision(self, dialogue: Dialogue, revision: str) -> int:
         number = self._revision_number(dialogue, revision)
@@ -732,7 +763,7 @@ class DialogueEngine:
         """The description a release pinned; ``"latest"`` is what end users meet."""
         dialogue = self._readable(project_id, dialogue_id, actor)
         found = self._find_release(dialogue, release, dialogue_id)
-        return self._record(self.store.get_at(dialogue.id, found.revision_number, Dialogue), actor)
+        return self._record(dialogue, actor, found.revision_number)
 
     def _releases(self, dialogue: Dialogue) -> list[Release]:
         log = self.store.find(release_log_id(dialogue.id), ReleaseLog)
@@ -764,21 +795,34 @@ class DialogueEngine:
         except NotFound:
             raise NotFound(cls.__name__, shown_id) from None
 
-    def _record(self, dialogue: Dialogue, actor: Actor) -> DialogueRecord:
-        key = (dialogue.id, dialogue.version)
+    def _record(
+        self, dialogue: Dialogue, actor: Actor, number: int | None = None
+    ) -> DialogueRecord:
+        """``dialogue`` at revision ``number`` (default: the version given) as a record.
+
+        Descriptions are cached as encoded bytes per (dialogue, revision), so a
+        revision read again is neither replayed nor kept as a tree.
+        """
+        number = dialogue.version if number is None else number
+        key = (dialogue.id, number)
         try:
             document = self._documents.get(key)
         except KeyError:
-            document = Document(dialogue.description)
+            if number == dialogue.version:
+                document = Document(dialogue.description)
+            else:
+                loaded = self.store.load_at(dialogue.id, number, Dialogue)
+                document = Document(loaded.description, private=True)
             self._documents.put(key, document)
         latest = self._latest_release_revision(dialogue)
-        current_version = self.store.get(dialogue.id, Dialogue).version
+        current = self.store.find(dialogue.id, Dialogue)
+        current_version = current.version if current is not None else dialogue.version
         project_id = dialogue.project_id
         return DialogueRecord(
             id=str(dialogue.id),
             project_id=project_id,
-            revision_id=revision_id(dialogue.id, dialogue.version),
-            revision_number=dialogue.version,
+            revision_id=revision_id(dialogue.id, number),
+            revision_number=number,
             is_published=latest is not None,
             has_changes=latest is not None and latest != current_version,
             can_view=True,
@@ -793,10 +837,18 @@ class DialogueEngine:
 
 
 def _id(value: str, kind: str) -> UUID:
+    parsed = _parse_uuid(value) if type(value) is str else None
+    if parsed is None:
+        raise NotFound(kind, str(value))
+    return parsed
+
+
+@lru_cache(maxsize=65_536)
+def _parse_uuid(value: str) -> UUID | None:
     try:
         return UUID(value)
-    except (ValueError, TypeError, AttributeError):
-        raise NotFound(kind, str(value)) from None
+    except ValueError:
+        return None
 
 
 def check_project_fields(fields: JSON) -> dict[str, Any]:

@@ -13,6 +13,7 @@ re-runs today's rules.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -29,6 +30,7 @@ from .patching import apply_patch, check_patch
 CREATE_EDIT_TYPE = "create_dialogue"
 
 
+@lru_cache(maxsize=65_536)
 def revision_id(dialogue_id: UUID, number: int) -> str:
     """The opaque, globally unique id of revision ``number`` of a dialogue.
 

@@ -15,6 +15,7 @@ state (a stale ``expected_revision`` turns that into a precondition error).
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import logging
 import threading
@@ -119,13 +120,14 @@ class DialogueStore(Application[UUID]):
         except PersistenceError as e:
             raise StoreUnavailable(str(e)) from e
         self._committed: LRUCache[UUID, EngineAggregate] = LRUCache(maxsize=cache_size)
-        self._historical: LRUCache[tuple[UUID, int], EngineAggregate] = LRUCache(maxsize=16)
+        self._historical: LRUCache[tuple[UUID, int], EngineAggregate] = LRUCache(maxsize=4)
         # Ids known to have no events (a dialogue's release log before its
         # first release is looked up on every read of the dialogue).
         self._absent: LRUCache[UUID, bool] = LRUCache(maxsize=10_000)
         self._cache_lock = threading.Lock()
         self._write_lock = threading.RLock()
         self._listeners: list[Callable[[int], None]] = []
+        self._own_ids: list[int] = []
         self.last_notification_id = self.max_notification_id()
         """The newest notification this process wrote or found at start.
 
@@ -179,6 +181,14 @@ class DialogueStore(Application[UUID]):
             raise NotFound(cls.__name__, str(aggregate_id))
         return aggregate
 
+    def cached(self, aggregate_id: UUID, version: int) -> EngineAggregate | None:
+        """The committed aggregate if it is cached at exactly ``version``."""
+        try:
+            aggregate = self._committed.get(aggregate_id)
+        except KeyError:
+            return None
+        return aggregate if aggregate.version == version else None
+
     def find(self, aggregate_id: UUID, cls: type[A]) -> A | None:
         """Like :meth:`get`, but ``None`` when there is no such aggregate."""
         try:
@@ -211,6 +221,13 @@ class DialogueStore(Application[UUID]):
                 self._historical.put(key, aggregate)
         if not isinstance(aggregate, cls):
             raise NotFound(cls.__name__, str(aggregate_id))
+        return aggregate
+
+    def load_at(self, aggregate_id: UUID, version: int, cls: type[A]) -> A:
+        """A freshly loaded copy at ``version``, shared with no cache: the caller owns it."""
+        aggregate = self._load(aggregate_id, version)
+        if aggregate.version != version or not isinstance(aggregate, cls):
+            raise NotFound(cls.__name__, f"{aggregate_id} version {version}")
         return aggregate
 
     def events_of(
@@ -313,9 +330,9 @@ class DialogueStore(Application[UUID]):
                 for aggregate in changed:
                     self._publish(aggregate)
                 if recordings:
-                    self.last_notification_id = max(
-                        self.last_notification_id, *(r.notification.id for r in recordings)
-                    )
+                    ids = [r.notification.id for r in recordings]
+                    self._own_ids.extend(ids)
+                    self.last_notification_id = max(self.last_notification_id, *ids)
                 for listener in self._listeners:
                     listener(self.last_notification_id)
                 return result
@@ -335,6 +352,14 @@ class DialogueStore(Application[UUID]):
         self._take_snapshots(processing)
         self._notify(recordings)
         return recordings
+
+    def written_here_after(self, position: int) -> int:
+        """How many notifications after ``position`` this process wrote itself."""
+        return len(self._own_ids) - bisect.bisect_right(self._own_ids, position)
+
+    def forget_written_up_to(self, position: int) -> None:
+        with self._write_lock:
+            del self._own_ids[: bisect.bisect_right(self._own_ids, position)]
 
     def on_write(self, listener: Callable[[int], None]) -> None:
         """Call ``listener(notification_id)`` after every successful write."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventsourcing.persistence import Environment
+from eventsourcing.utils import Environment
 from eventsourcing.sqlite import (
     SQLiteConnection,
     SQLiteConnectionPool,

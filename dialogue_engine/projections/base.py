@@ -1,5 +1,9 @@
 """Read models fed from the notification log, each with its own tracking row.
 
+Projection work is prepared outside the transaction and each view applies a
+whole batch at once, so the view transaction holds SQLite's write lock only
+briefly and writers of events are not made to wait.
+
 A :class:`View` owns some tables and knows how one event changes them. The
 :class:`ViewRecorder` applies a batch of events to every view that has not
 seen them yet and advances each view's tracking row *in the same
@@ -10,8 +14,7 @@ rebuilt from zero without touching the others.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from eventsourcing.persistence import PersistenceError, Tracking
@@ -20,13 +23,26 @@ from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRe
 from ..eventstore.application import StoreUnavailable
 
 
-@dataclass(frozen=True)
 class Change:
-    """One notification, its event, and the aggregate right after it."""
+    """One notification, the aggregate right after it, and its event (decoded on demand).
 
-    notification_id: int
-    event: Any
-    aggregate: Any
+    The writing process already holds the aggregate, so its own events need
+    no decoding unless a view asks for them.
+    """
+
+    __slots__ = ("_decode", "_event", "aggregate", "notification_id")
+
+    def __init__(self, notification_id: int, aggregate: Any, decode: Callable[[], Any]) -> None:
+        self.notification_id = notification_id
+        self.aggregate = aggregate
+        self._decode = decode
+        self._event: Any = None
+
+    @property
+    def event(self) -> Any:
+        if self._event is None:
+            self._event = self._decode()
+        return self._event
 
 
 class View(Protocol):
@@ -39,7 +55,21 @@ class View(Protocol):
 
     def drop_statements(self) -> list[str]: ...
 
-    def apply(self, cursor: SQLiteCursor, change: Change) -> None: ...
+    def apply(self, cursor: SQLiteCursor, changes: Sequence[Change]) -> None:
+        """Apply ``changes`` in order, inside the caller's transaction."""
+        ...
+
+
+def latest_per_aggregate(changes: Sequence[Change]) -> list[tuple[Change, int]]:
+    """For views that only keep current state: each aggregate's last change in
+    the batch, with the notification id of its first (a creation position)."""
+    first: dict[Any, int] = {}
+    last: dict[Any, Change] = {}
+    for change in changes:
+        key = change.aggregate.id
+        first.setdefault(key, change.notification_id)
+        last[key] = change
+    return [(change, first[key]) for key, change in last.items()]
 
 
 class ViewRecorder(SQLiteTrackingRecorder):
@@ -70,9 +100,7 @@ class ViewRecorder(SQLiteTrackingRecorder):
                     position = positions[view.name]
                     if position >= last:
                         continue
-                    for change in changes:
-                        if change.notification_id > position:
-                            view.apply(cursor, change)
+                    view.apply(cursor, [c for c in changes if c.notification_id > position])
                     self._insert_tracking(cursor, Tracking(view.name, last))
         except PersistenceError as e:
             raise StoreUnavailable(str(e)) from e

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -35,6 +36,7 @@ Progress = Callable[[int, int], None]
 
 class Projector:
     BATCH_SIZE = 500
+    YIELD_EVERY = 16
 
     def __init__(self, store: DialogueStore, recorder: ViewRecorder) -> None:
         self.store = store
@@ -66,9 +68,10 @@ class Projector:
                 notifications = self.store.notifications(self.position, self.BATCH_SIZE)
                 if not notifications:
                     break
-                self.recorder.record([self._change(n) for n in notifications], self._positions)
+                self.recorder.record(self._changes(notifications), self._positions)
                 if progress:
                     progress(self.position, max(total, self.position))
+            self.store.forget_written_up_to(self.position)
             return self.position
 
     def rebuild(self, progress: Progress | None = None) -> int:
@@ -79,8 +82,35 @@ class Projector:
             self._aggregates.clear()
         return self.catch_up(progress=progress)
 
+    def _changes(self, notifications: Sequence[Notification]) -> list[Change]:
+        changes = []
+        for count, notification in enumerate(notifications, 1):
+            changes.append(self._change(notification))
+            if count % self.YIELD_EVERY == 0:
+                # Hand the GIL over: a writer coming back from its fsync would
+                # otherwise wait up to the 5 ms switch interval behind us.
+                time.sleep(0)
+        return changes
+
     def _change(self, notification: Notification) -> Change:
-        event: Any = self.store.mapper.to_domain_event(notification)
+        raw_id = notification.originator_id
+        aggregate_id = raw_id if isinstance(raw_id, UUID) else UUID(raw_id)
+        version = notification.originator_version
+        self.store.observe(aggregate_id, version)
+
+        def decode() -> Any:
+            return self.store.mapper.to_domain_event(notification)
+
+        # In the writing process the store holds exactly this version, and
+        # committed aggregates are never changed: no need to decode or fold.
+        aggregate = self.store.cached(aggregate_id, version)
+        if aggregate is None:
+            event = decode()
+            return Change(notification.id, self._fold(event), lambda: event)
+        return Change(notification.id, aggregate, decode)
+
+    def _fold(self, event: Any) -> EngineAggregate:
+        """The aggregate right after ``event``, from the previous one this projector saw."""
         aggregate_id = event.originator_id
         version = event.originator_version
         try:
@@ -93,19 +123,28 @@ class Projector:
                 if version == 1
                 else self.store.get_at(aggregate_id, version - 1, EngineAggregate).detached_copy()
             )
-        aggregate = event.mutate(aggregate)
-        self._aggregates.put(aggregate_id, aggregate)
-        self.store.observe(aggregate_id, version)
-        return Change(notification.id, event, aggregate.detached_copy())
+        else:
+            aggregate = aggregate.detached_copy()
+        folded: EngineAggregate = event.mutate(aggregate)
+        self._aggregates.put(aggregate_id, folded)
+        return folded
+
+    def _written_elsewhere(self) -> bool:
+        """Whether the log holds notifications past our position that another process wrote."""
+        position = self.position
+        unseen = self.store.max_notification_id() - position
+        return unseen > self.store.written_here_after(position)
 
     # Following in the background
 
     def start(self, poll_interval: float = 0.5, settle: float = 0.2) -> None:
         """Follow the log in a background thread.
 
-        After a wake-up it lets writes ``settle`` for a moment so that a burst
-        of writes costs one view transaction, not one each; readers needing
-        their own writes never wait for it (see :meth:`ensure`).
+        Every ``poll_interval`` it applies what other processes wrote (which
+        also refreshes the store's cache). This process's own writes are
+        applied once they pause for ``settle`` seconds, or by a reader that
+        needs them (:meth:`ensure`), so a burst of writes is not slowed down
+        by a thread competing for the GIL and the database.
         """
         if self._thread is not None:
             return
@@ -125,11 +164,18 @@ class Projector:
 
     def _follow(self, poll_interval: float, settle: float) -> None:
         while not self._stopping.is_set():
-            if self._wakeup.wait(poll_interval) and self._stopping.wait(settle):
-                return
-            self._wakeup.clear()
+            self._wakeup.wait(poll_interval)
             if self._stopping.is_set():
                 return
+            if self._wakeup.is_set():
+                # This process is writing. Its own writes reach the views when a
+                # reader needs them (ensure) or once writing pauses; only other
+                # processes' writes are worth interrupting a burst for.
+                self._wakeup.clear()
+                if self._stopping.wait(settle):
+                    return
+                if self._wakeup.is_set() and not self._written_elsewhere():
+                    continue
             try:
                 self.catch_up()
                 self.last_error = None

@@ -7,7 +7,7 @@ creation order.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from eventsourcing.sqlite import SQLiteCursor
 from ..domain.dialogue import Dialogue
 from ..domain.project import Project
 from ..domain.releases import ReleaseLog
-from .base import Change
+from .base import Change, latest_per_aggregate
 
 
 @dataclass(frozen=True)
@@ -58,15 +58,22 @@ class ProjectSummaries:
     def drop_statements(self) -> list[str]:
         return ["DROP TABLE IF EXISTS view_projects"]
 
-    def apply(self, cursor: SQLiteCursor, change: Change) -> None:
-        project = change.aggregate
-        if not isinstance(project, Project):
-            return
-        cursor.execute(
+    def apply(self, cursor: SQLiteCursor, changes: Sequence[Change]) -> None:
+        rows = [
+            (
+                str(change.aggregate.id),
+                change.aggregate.title,
+                int(change.aggregate.is_archived),
+                at,
+            )
+            for change, at in latest_per_aggregate(changes)
+            if isinstance(change.aggregate, Project)
+        ]
+        cursor.executemany(
             "INSERT INTO view_projects (id, title, is_archived, position) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (id) DO UPDATE SET title = excluded.title, "
             "is_archived = excluded.is_archived",
-            (str(project.id), project.title, int(project.is_archived), change.notification_id),
+            rows,
         )
 
     @staticmethod
@@ -101,29 +108,34 @@ class DialogueSummaries:
     def drop_statements(self) -> list[str]:
         return ["DROP TABLE IF EXISTS view_dialogues"]
 
-    def apply(self, cursor: SQLiteCursor, change: Change) -> None:
-        aggregate = change.aggregate
-        if isinstance(aggregate, Dialogue):
-            description = aggregate.description
-            cursor.execute(
-                "INSERT INTO view_dialogues (id, project_id, title, is_archived, "
-                "revision_number, released_revision, position) VALUES (?, ?, ?, ?, ?, NULL, ?) "
-                "ON CONFLICT (id) DO UPDATE SET title = excluded.title, "
-                "is_archived = excluded.is_archived, revision_number = excluded.revision_number",
-                (
-                    str(aggregate.id),
-                    aggregate.project_id,
-                    description["title"],
-                    int(description["is_archived"]),
-                    aggregate.version,
-                    change.notification_id,
-                ),
-            )
-        elif isinstance(aggregate, ReleaseLog) and aggregate.releases:
-            cursor.execute(
-                "UPDATE view_dialogues SET released_revision = ? WHERE id = ?",
-                (aggregate.releases[-1]["revision_number"], aggregate.dialogue_id),
-            )
+    def apply(self, cursor: SQLiteCursor, changes: Sequence[Change]) -> None:
+        dialogues = []
+        releases = []
+        for change, at in latest_per_aggregate(changes):
+            aggregate = change.aggregate
+            if isinstance(aggregate, Dialogue):
+                description = aggregate.description
+                dialogues.append(
+                    (
+                        str(aggregate.id),
+                        aggregate.project_id,
+                        description["title"],
+                        int(description["is_archived"]),
+                        aggregate.version,
+                        at,
+                    )
+                )
+            elif isinstance(aggregate, ReleaseLog) and aggregate.releases:
+                releases.append((aggregate.releases[-1]["revision_number"], aggregate.dialogue_id))
+        cursor.executemany(
+            "INSERT INTO view_dialogues (id, project_id, title, is_archived, "
+            "revision_number, released_revision, position) VALUES (?, ?, ?, ?, ?, NULL, ?) "
+            "ON CONFLICT (id) DO UPDATE SET title = excluded.title, "
+            "is_archived = excluded.is_archived, revision_number = excluded.revision_number",
+            dialogues,
+        )
+        # After the dialogues: a dialogue created and released in one batch exists by now.
+        cursor.executemany("UPDATE view_dialogues SET released_revision = ? WHERE id = ?", releases)
 
     @staticmethod
     def query(
