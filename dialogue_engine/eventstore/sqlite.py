@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventsourcing.utils import Environment
 from eventsourcing.sqlite import (
     SQLiteConnection,
     SQLiteConnectionPool,
     SQLiteDatastore,
     SQLiteFactory,
 )
+from eventsourcing.utils import Environment
 
 MMAP = "PRAGMA mmap_size=268435456"
 NO_FSYNC_ON_COMMIT = "PRAGMA synchronous=NORMAL"
