@@ -22,7 +22,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -50,6 +50,7 @@ from .eventstore.application import DialogueStore, UnitOfWork
 
 A = TypeVar("A", bound=EngineAggregate)
 
+ACTOR_CACHE_SIZE = 10_000
 TOKEN_TTL_MS = 24 * 60 * 60 * 1000
 MIN_PASSWORD_LENGTH = 8
 DEFAULT_ADMIN_EMAIL = "admin@localhost"
@@ -105,6 +106,7 @@ class Accounts:
         self.hasher = hasher or PasswordHasher()
         self.token_ttl_ms = token_ttl_ms
         self.clock = clock
+        self._actors: dict[tuple[UUID, int], Actor] = {}
 
     @cached_property
     def _decoy_hash(self) -> str:
@@ -307,10 +309,20 @@ class Accounts:
             or not credential.is_valid_at(self.clock())
         ):
             raise AuthenticationFailed("Invalid or expired credentials")
-        user = self._find(UUID(credential.owner_id), User)
+        user = self._find(_uuid(credential.owner_id), User)
         if user is None:
             raise AuthenticationFailed("Invalid or expired credentials")
-        return user.actor
+        return self._actor_of(user)
+
+    def _actor_of(self, user: User) -> Actor:
+        """The user's actor, rebuilt only when the user changed (every request asks)."""
+        key = (user.id, user.version)
+        actor = self._actors.get(key)
+        if actor is None:
+            if len(self._actors) >= ACTOR_CACHE_SIZE:
+                self._actors.clear()
+            actor = self._actors[key] = user.actor
+        return actor
 
     def _issue(self, owner: UUID, kind: str, name: object, ttl_ms: int | None) -> IssuedCredential:
         secret = secrets.token_urlsafe(32)
@@ -378,6 +390,11 @@ def check_password(password: object, at: str = "/password") -> str:
             ]
         )
     return password
+
+
+@lru_cache(maxsize=4096)
+def _uuid(value: str) -> UUID:
+    return UUID(value)
 
 
 def _digest(secret: str) -> str:
