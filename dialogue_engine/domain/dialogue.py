@@ -25,7 +25,7 @@ from .description import normalise, require_valid
 from .diff import make_patch
 from .errors import FieldError, PermissionDenied, ValidationFailed
 from .jsonvalue import JSON, json_equal, owned_copy
-from .patching import apply_patch, check_patch
+from .patching import apply_patch, check_patch, defined_members
 
 CREATE_EDIT_TYPE = "create_dialogue"
 
@@ -117,7 +117,9 @@ class Dialogue(EngineAggregate):
             raise ValidationFailed(errors, "Invalid JSON patch")
         if type(edit_type) is not str or not edit_type:
             raise ValidationFailed([FieldError("type", "/edit_type", "edit_type must be a string")])
-        patch = owned_copy(patch)
+        created = check_created(created)
+        details = _details(details)
+        patch = defined_members(owned_copy(patch))
         result = apply_patch(self.description, patch)
         if json_equal(result, self.description):
             return False
@@ -126,9 +128,9 @@ class Dialogue(EngineAggregate):
             self.Edited,
             patch=patch,
             user_id=user_id,
-            created=check_created(created),
+            created=created,
             edit_type=edit_type,
-            details=_details(details),
+            details=details,
         )
         return True
 
@@ -143,10 +145,15 @@ class Dialogue(EngineAggregate):
         created: object = None,
         may_archive: bool = True,
     ) -> bool:
-        """Record an edit whose patch turns the current description into ``description``."""
-        target = normalise(owned_copy(description))
+        """Record an edit whose patch turns the current description into ``description``.
+
+        A description without ``is_archived`` keeps the current flag: leaving
+        it out of a replacement must not silently unarchive a dialogue.
+        """
+        target = owned_copy(description)
         if type(target) is not dict:
             raise ValidationFailed([FieldError("type", "", "a dialogue description is an object")])
+        target.setdefault("is_archived", self.description.get("is_archived", False))
         return self.edit(
             make_patch(self.description, target),
             registry=registry,

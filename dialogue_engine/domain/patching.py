@@ -25,6 +25,14 @@ from .jsonvalue import JSON, json_equal
 OPS = ("add", "remove", "replace", "move", "copy", "test")
 _NEEDS_VALUE = frozenset({"add", "replace", "test"})
 _NEEDS_FROM = frozenset({"move", "copy"})
+_MEMBERS = {
+    name: frozenset(
+        {"op", "path"}
+        | ({"value"} if name in _NEEDS_VALUE else set())
+        | ({"from"} if name in _NEEDS_FROM else set())
+    )
+    for name in OPS
+}
 
 
 def check_patch(patch: Any) -> list[FieldError]:
@@ -54,16 +62,20 @@ def check_patch(patch: Any) -> list[FieldError]:
                 errors.append(FieldError("format", f"{at}/{member}", reason))
         if name in _NEEDS_VALUE and "value" not in op:
             errors.append(FieldError("required", at, "'value' is a required property"))
-        extra = set(op) - {"op", "path", "value", "from"}
-        if extra:
-            errors.append(
-                FieldError(
-                    "additionalProperties",
-                    at,
-                    f"Additional properties are not allowed ({', '.join(sorted(extra))})",
-                )
-            )
     return errors
+
+
+def defined_members(patch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The patch with only the members each operation defines.
+
+    RFC 6902 (section 4, example A.11): other members MUST be ignored, so they
+    are dropped rather than rejected, and never stored.
+    """
+    kept = []
+    for op in patch:
+        members = _MEMBERS[op["op"]]
+        kept.append(op if op.keys() <= members else {k: v for k, v in op.items() if k in members})
+    return kept
 
 
 def pointer_syntax_error(pointer: str) -> str | None:
