@@ -297,28 +297,54 @@ class DialogueEngine:
         return Page(items, total, request.page, request.per_page)
 
     def rename_project(
-        self, project_id: str, title: str, *, actor: Actor = SYSTEM
+        self,
+        project_id: str,
+        title: str,
+        *,
+        actor: Actor = SYSTEM,
+        expected_version: int | None = None,
     ) -> ProjectRecord:
         return self._change_project(
-            project_id, actor, lambda p: p.rename(title, user_id=actor.user_id)
+            project_id, actor, lambda p: p.rename(title, user_id=actor.user_id), expected_version
         )
 
     def archive_project(
-        self, project_id: str, is_archived: bool = True, *, actor: Actor = SYSTEM
+        self,
+        project_id: str,
+        is_archived: bool = True,
+        *,
+        actor: Actor = SYSTEM,
+        expected_version: int | None = None,
     ) -> ProjectRecord:
         return self._change_project(
-            project_id, actor, lambda p: p.set_archived(is_archived, user_id=actor.user_id)
+            project_id,
+            actor,
+            lambda p: p.set_archived(is_archived, user_id=actor.user_id),
+            expected_version,
         )
 
     def replace_project(
-        self, project_id: str, title: str, is_archived: bool = False, *, actor: Actor = SYSTEM
+        self,
+        project_id: str,
+        title: str,
+        is_archived: bool = False,
+        *,
+        actor: Actor = SYSTEM,
+        expected_version: int | None = None,
     ) -> ProjectRecord:
         """Set title and archived flag together (one save, an event per change)."""
         checked = check_project_fields({"title": title, "is_archived": is_archived})
-        return self._change_project(project_id, actor, lambda p: _set_fields(p, checked, actor))
+        return self._change_project(
+            project_id, actor, lambda p: _set_fields(p, checked, actor), expected_version
+        )
 
     def patch_project(
-        self, project_id: str, patch: JSON, *, actor: Actor = SYSTEM
+        self,
+        project_id: str,
+        patch: JSON,
+        *,
+        actor: Actor = SYSTEM,
+        expected_version: int | None = None,
     ) -> ProjectRecord:
         """Apply an RFC 6902 patch to ``{title, is_archived}``, all or nothing."""
         errors = check_patch(patch)
@@ -329,17 +355,24 @@ class DialogueEngine:
             current = {"title": project.title, "is_archived": project.is_archived}
             _set_fields(project, check_project_fields(apply_patch(current, patch)), actor)
 
-        return self._change_project(project_id, actor, change)
+        return self._change_project(project_id, actor, change, expected_version)
 
     def _change_project(
-        self, project_id: str, actor: Actor, change: Callable[[Project], None]
+        self,
+        project_id: str,
+        actor: Actor,
+        change: Callable[[Project], None],
+        expected_version: int | None = None,
     ) -> ProjectRecord:
+        """Authorize, then apply ``change`` to the project (stale ``expected_version``: refused)."""
         self._visible_project(project_id, actor)
         if not perms.can_admin_project(actor, project_id):
             raise PermissionDenied("change", f"project {project_id}")
 
         def command(unit: UnitOfWork) -> Project:
             project = unit.get(_id(project_id, "Project"), Project)
+            if expected_version is not None and expected_version != project.version:
+                raise StaleRevision(str(expected_version), str(project.version))
             change(project)
             return project
 
@@ -618,10 +651,7 @@ class DialogueEngine:
         if not perms.can_write_dialogue(actor, project_id, dialogue_id):
             raise PermissionDenied("change", f"dialogue {dialogue_id}")
         dialogue = unit.get(_id(dialogue_id, "Dialogue"), Dialogue)
-        if expected_revision is not None and expected_revision != dialogue.version:
-            current = revision_id(dialogue.id, dialogue.version)
-            if expected_revision != current:
-                raise StaleRevision(str(expected_revision), current)
+        _check_expected(dialogue, expected_revision)
         return dialogue
 
     # Revisions
@@ -687,6 +717,8 @@ class DialogueEngine:
 
     def _revision_number(self, dialogue: Dialogue, revision: str) -> int | None:
         """The number of the revision with id ``revision`` (ids are derived, so memoised)."""
+        if type(revision) is not str:
+            return None
         try:
             known = self._revision_ids.get(dialogue.id)
         except KeyError:
@@ -707,6 +739,7 @@ class DialogueEngine:
         *,
         actor: Actor = SYSTEM,
         created: int | None = None,
+        expected_revision: int | str | None = None,
     ) -> ReleaseRecord:
         """Publish a revision. Needs ``project:admin`` (publish access)."""
         dialogue = self._readable(project_id, dialogue_id, actor)
@@ -726,6 +759,7 @@ class DialogueEngine:
                 ReleaseLog(dialogue_id=str(dialogue.id), project_id=project_id)
             )
             current = unit.get(dialogue.id, Dialogue)
+            _check_expected(current, expected_revision)
             return log.release(
                 number, latest_revision=current.version, user_id=actor.user_id, created=created
             )
@@ -836,6 +870,15 @@ class DialogueEngine:
         return latest.revision_number if latest else None
 
 
+def _check_expected(dialogue: Dialogue, expected: int | str | None) -> None:
+    """``expected`` (a revision number or id) must name the current revision."""
+    if expected is None or expected == dialogue.version:
+        return
+    current = revision_id(dialogue.id, dialogue.version)
+    if expected != current:
+        raise StaleRevision(str(expected), current)
+
+
 def _id(value: str, kind: str) -> UUID:
     parsed = _parse_uuid(value) if type(value) is str else None
     if parsed is None:
@@ -909,9 +952,12 @@ def _copy_revision(revision: Revision) -> Revision:
     )
 
 
-def _check_ordering(ordering: Sequence[str]) -> list[str]:
-    keys = list(ordering) or ["-number"]
-    bad = [k for k in keys if k not in REVISION_ORDERINGS]
+def _check_ordering(ordering: Sequence[str] | str) -> list[str]:
+    if type(ordering) is str:
+        ordering = [ordering]
+    given: list[object] = list(ordering) if isinstance(ordering, list | tuple) else [ordering]
+    keys = [k for k in given if type(k) is str and k in REVISION_ORDERINGS] or ["-number"]
+    bad = [k for k in given if type(k) is not str or k not in REVISION_ORDERINGS]
     if bad:
         raise ValidationFailed(
             [

@@ -67,8 +67,8 @@ def _errors(body: Any, at: str) -> list[FieldError]:
     if type(body) is not dict:
         return [FieldError("type", at, "a revision is an object")]
     errors: list[FieldError] = []
-    read_only = sorted(set(body) & _READ_ONLY)
-    unknown = sorted(set(body) - _ALLOWED - _READ_ONLY)
+    read_only = sorted(key for key in body if key in _READ_ONLY)
+    unknown = sorted((key for key in body if key not in _ALLOWED | _READ_ONLY), key=repr)
     if read_only or unknown:
         listed = ", ".join(repr(k) for k in read_only + unknown)
         errors.append(

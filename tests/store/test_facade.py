@@ -427,3 +427,27 @@ def test_read_models_rebuilt_from_zero_equal_the_live_ones(engine: DialogueEngin
     before = (engine.list_projects(), engine.list_dialogues(project.id))
     engine.rebuild()
     assert (engine.list_projects(), engine.list_dialogues(project.id)) == before
+
+
+def test_every_write_accepts_an_expected_revision_and_refuses_a_stale_one(
+    engine: DialogueEngine,
+) -> None:
+    project = engine.create_project("P")
+    dialogue = engine.create_dialogue(project.id, {"title": "T", "sequences": []})
+    engine.rename_project(project.id, "Q", expected_version=1)
+    with pytest.raises(StaleRevision):
+        engine.rename_project(project.id, "R", expected_version=1)
+    with pytest.raises(StaleRevision):
+        engine.archive_project(project.id, expected_version=1)
+    edited = engine.edit_dialogue(
+        project.id, dialogue.id, [{"op": "replace", "path": "/title", "value": "U"}]
+    )
+    with pytest.raises(StaleRevision):
+        engine.create_release(
+            project.id, dialogue.id, dialogue.revision_id, expected_revision=dialogue.revision_id
+        )
+    release = engine.create_release(
+        project.id, dialogue.id, dialogue.revision_id, expected_revision=edited.revision_id
+    )
+    assert release.revision_number == 1
+    assert engine.get_project(project.id).title == "Q"
