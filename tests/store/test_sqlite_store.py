@@ -187,3 +187,45 @@ def test_store_urls_are_parsed_or_rejected_with_an_engine_error(tmp_path: Any) -
         parse_store_url("mysql://localhost/db")
     with pytest.raises(StoreURLError):
         parse_store_url("sqlite://host/file.db")
+
+
+def test_every_stored_event_is_chained_and_a_changed_byte_is_found(store_url: str) -> None:
+    with DialogueEngine.open(store_url) as engine:
+        project = engine.create_project("P")
+        dialogue = engine.create_dialogue(project.id, survey())
+        for title in ("a", "b", "c"):
+            engine.edit_dialogue(project.id, dialogue.id, retitle(title))
+        engine.create_release(project.id, dialogue.id, dialogue.revision_id)
+        assert engine.store.verify_chain() is None
+
+    with sqlite3.connect(db_path(store_url)) as connection:
+        rows = connection.execute(
+            "SELECT originator_id, originator_version, state FROM stored_events "
+            "WHERE topic = 'dialogue_engine:Dialogue.Edited' ORDER BY originator_version"
+        ).fetchall()
+        hashes = [orjson.loads(state)["hash"] for _, _, state in rows]
+        assert len(set(hashes)) == 3 and all(len(h) == 64 for h in hashes)
+        originator_id, version, state = rows[1]
+        tampered = state.replace(b'"value":"b"', b'"value":"B"')
+        assert tampered != state
+        connection.execute(
+            "UPDATE stored_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
+            (tampered, originator_id, version),
+        )
+
+    with DialogueEngine.open(store_url) as engine:
+        broken = engine.store.verify_chain()
+        assert broken is not None
+        assert (broken.aggregate_id, broken.version) == (dialogue.id, 3)
+        assert broken.found == hashes[1] and broken.expected != hashes[1]
+
+
+def test_the_chain_continues_across_snapshots_and_restarts(store_url: str) -> None:
+    with DialogueEngine.open(store_url) as engine:
+        project = engine.create_project("P")
+        dialogue = engine.create_dialogue(project.id, survey())
+        for n in range(60):
+            engine.edit_dialogue(project.id, dialogue.id, retitle(f"t{n}"))
+    with DialogueEngine.open(store_url) as engine:
+        engine.edit_dialogue(project.id, dialogue.id, retitle("after restart"))
+        assert engine.store.verify_chain() is None
