@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -90,9 +91,22 @@ async def _load(port: int, requests: list[bytes], seconds: float) -> dict[str, f
     }
 
 
-def load(port: int, requests: list[bytes], seconds: float) -> dict[str, float]:
-    """Send ``requests`` round-robin over keep-alive connections for ``seconds``."""
-    return asyncio.run(_load(port, requests, seconds))
+def load(server: Server, requests: list[bytes], seconds: float) -> dict[str, float]:
+    """Send ``requests`` round-robin over keep-alive connections for ``seconds``.
+
+    Also reports the server process's CPU time per request (user + system),
+    which is steadier than throughput on a shared machine.
+    """
+    cpu_before = _cpu_seconds(server.pid)
+    result = asyncio.run(_load(server.port, requests, seconds))
+    cpu = _cpu_seconds(server.pid) - cpu_before
+    result["cpu_us_per_request"] = round(cpu / max(1, result["ok"]) * 1e6, 1)
+    return result
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def http_request(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
@@ -115,8 +129,14 @@ def _free_port() -> int:
         return port
 
 
+@dataclass(frozen=True)
+class Server:
+    port: int
+    pid: int
+
+
 @contextmanager
-def _process(command: list[str], port: int, env: dict[str, str], log: Path) -> Iterator[None]:
+def _process(command: list[str], port: int, env: dict[str, str], log: Path) -> Iterator[Server]:
     with log.open("ab") as output:
         process = subprocess.Popen(
             command, stdout=output, stderr=subprocess.STDOUT, env={**os.environ, **env}
@@ -133,7 +153,7 @@ def _process(command: list[str], port: int, env: dict[str, str], log: Path) -> I
                 if time.monotonic() > deadline:
                     raise RuntimeError("server did not start") from None
                 time.sleep(0.1)
-        yield
+        yield Server(port, process.pid)
     finally:
         process.terminate()
         try:
@@ -230,14 +250,24 @@ def _edit(k: int) -> list[dict[str, Any]]:
     return [{**op, "value": marker + original[len(marker) :]}]
 
 
+def _catch_up(server: Server, path: str, headers: dict[str, str]) -> None:
+    """Let the read models apply the PATCH phase now, not during the next phase.
+
+    The projector defers this process's own writes while they keep coming; a
+    list request makes it catch up at once.
+    """
+    dialogues = path.rsplit("/", 1)[0] + "/"
+    httpx.get(f"http://{HOST}:{server.port}{dialogues}", headers=headers, timeout=60.0)
+
+
 def _revision_count(port: int, path: str, headers: dict[str, str]) -> int:
     response = httpx.get(f"http://{HOST}:{port}{path}/revisions/?per_page=1", headers=headers)
     return int(response.headers["x-total-count"])
 
 
 def run(quick: bool) -> dict[str, dict[str, Any]]:
-    seconds = 3.0 if quick else 8.0
-    rounds = 1 if quick else 3
+    seconds = 1.5 if quick else 4.0
+    rounds = 3 if quick else 5
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         engine_port, baseline_port = _free_port(), _free_port()
@@ -259,7 +289,7 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
             "--log-level",
             "warning",
         ]
-        with _process(engine_command, engine_port, engine_env, log):
+        with _process(engine_command, engine_port, engine_env, log) as engine:
             path, headers, size = _seed(engine_port)
             baseline_command = [
                 sys.executable,
@@ -273,13 +303,13 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
                 "--size",
                 str(size),
             ]
-            with _process(baseline_command, baseline_port, {}, log):
-                return _measure(engine_port, baseline_port, path, headers, seconds, rounds)
+            with _process(baseline_command, baseline_port, {}, log) as baseline:
+                return _measure(engine, baseline, path, headers, seconds, rounds)
 
 
 def _measure(
-    engine_port: int,
-    baseline_port: int,
+    engine: Server,
+    baseline: Server,
     path: str,
     headers: dict[str, str],
     seconds: float,
@@ -294,22 +324,23 @@ def _measure(
     engine_get = [http_request("GET", path, headers)]
     baseline_get = [http_request("GET", "/cached", {})]
     # Warm both servers (caches, connection pools, the threadpool).
-    load(engine_port, engine_get, 0.5)
-    load(baseline_port, baseline_get, 0.5)
+    load(engine, engine_get, 0.5)
+    load(baseline, baseline_get, 0.5)
 
     results: dict[str, list[tuple[dict[str, float], dict[str, float]]]] = {"get": [], "patch": []}
-    revisions_before = _revision_count(engine_port, path, headers)
+    revisions_before = _revision_count(engine.port, path, headers)
     patched = 0
     for round_number in range(rounds):
         offset = round_number * len(bodies) // rounds
-        base = load(baseline_port, baseline_patches[offset:] + baseline_patches[:offset], seconds)
-        ours = load(engine_port, engine_patches[offset:] + engine_patches[:offset], seconds)
+        base = load(baseline, baseline_patches[offset:] + baseline_patches[:offset], seconds)
+        ours = load(engine, engine_patches[offset:] + engine_patches[:offset], seconds)
         patched += int(ours["ok"])
         results["patch"].append((base, ours))
-        base = load(baseline_port, baseline_get, seconds)
-        ours = load(engine_port, engine_get, seconds)
+        _catch_up(engine, path, headers)
+        base = load(baseline, baseline_get, seconds)
+        ours = load(engine, engine_get, seconds)
         results["get"].append((base, ours))
-    recorded = _revision_count(engine_port, path, headers) - revisions_before
+    recorded = _revision_count(engine.port, path, headers) - revisions_before
     return {
         "http.patch_rate": _figure(
             results["patch"], "≥ 0.5", recorded_revisions=recorded, acknowledged_patches=patched
@@ -333,6 +364,8 @@ def _figure(
         connections=CONNECTIONS,
         engine_failed=sum(int(ours["failed"]) for _, ours in pairs),
         baseline_failed=sum(int(base["failed"]) for base, _ in pairs),
+        engine_cpu_us_per_request=statistics.median(o["cpu_us_per_request"] for _, o in pairs),
+        baseline_cpu_us_per_request=statistics.median(b["cpu_us_per_request"] for b, _ in pairs),
         engine_body_bytes=pairs[0][1]["mean_body_bytes"],
         baseline_body_bytes=pairs[0][0]["mean_body_bytes"],
         **extra,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from starlette.applications import Starlette
 from starlette.routing import Router
 
+from .cache import BodyCache
 from .errors import HANDLERS
 from .openapi import openapi_document
 from .routes import build_routes
@@ -47,6 +48,7 @@ def create_app(
     app.router.redirect_slashes = False
     app.state.engine = engine
     app.state.workers = workers
+    app.state.bodies = BodyCache()
     app.state.openapi = openapi_document()
     return app
 

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from ..engine import DialogueRecord
 from . import shapes
+from .cache import BodyCache
 from .pagination import paged
 from .requests import Call, drop_read_only, reject_read_only
 from .responses import RawJSONResponse
@@ -39,12 +40,12 @@ def create_dialogue(call: Call) -> Response:
     body = reject_read_only(call.json(), shapes.DIALOGUE_READ_ONLY)
     dialogue = call.engine.create_dialogue(call.project_id, body, actor=call.actor)
     url = shapes.dialogue_url(dialogue.project_id, dialogue.id)
-    return dialogue_response(dialogue, 201, {"Location": url})
+    return dialogue_response(call, dialogue, 201, {"Location": url})
 
 
 def get_dialogue(call: Call) -> Response:
     return dialogue_response(
-        call.engine.get_dialogue(call.project_id, call.dialogue_id, actor=call.actor)
+        call, call.engine.get_dialogue(call.project_id, call.dialogue_id, actor=call.actor)
     )
 
 
@@ -57,7 +58,7 @@ def replace_dialogue(call: Call) -> Response:
         actor=call.actor,
         expected_revision=call.expected_revision(),
     )
-    return dialogue_response(dialogue)
+    return dialogue_response(call, dialogue)
 
 
 def patch_dialogue(call: Call) -> Response:
@@ -69,7 +70,7 @@ def patch_dialogue(call: Call) -> Response:
         actor=call.actor,
         expected_revision=call.expected_revision(),
     )
-    return dialogue_response(dialogue)
+    return dialogue_response(call, dialogue)
 
 
 def _filters(call: Call) -> Filters:
@@ -83,10 +84,20 @@ def _filters(call: Call) -> Filters:
 
 
 def dialogue_response(
-    dialogue: DialogueRecord, status: int = 200, headers: dict[str, str] | None = None
+    call: Call, dialogue: DialogueRecord, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
+    """The dialogue's bytes (reused while revision and flags are the same) with its ETag."""
+    bodies: BodyCache = call.request.app.state.bodies
+    key = (
+        dialogue.project_id,
+        dialogue.revision_id,
+        dialogue.is_published,
+        dialogue.has_changes,
+        dialogue.can_view,
+        dialogue.can_edit,
+    )
     return RawJSONResponse(
-        shapes.dialogue_bytes(dialogue),
+        bodies.get(key, lambda: shapes.dialogue_bytes(dialogue)),
         status,
         headers={"ETag": f'"{dialogue.revision_id}"', **(headers or {})},
     )

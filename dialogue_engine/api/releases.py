@@ -38,9 +38,10 @@ def get_release(call: Call) -> Response:
 
 def get_release_dialogue(call: Call) -> Response:
     return dialogue_response(
+        call,
         call.engine.get_release_dialogue(
             call.project_id, call.dialogue_id, call.param("release_id"), actor=call.actor
-        )
+        ),
     )
 
 

@@ -32,4 +32,4 @@ def splice_object(members: dict[str, Any], encoded_object: bytes) -> bytes:
     ``encoded_object`` must be a non-empty object whose keys differ from ``members``.
     """
     head = orjson.dumps(members)
-    return b"".join((head[:-1], b",", encoded_object[1:]))
+    return b"".join((head[:-1], b",", memoryview(encoded_object)[1:]))

@@ -46,9 +46,10 @@ def get_revision(call: Call) -> Response:
 
 def get_revision_dialogue(call: Call) -> Response:
     return dialogue_response(
+        call,
         call.engine.get_revision_dialogue(
             call.project_id, call.dialogue_id, call.param("revision_id"), actor=call.actor
-        )
+        ),
     )
 
 

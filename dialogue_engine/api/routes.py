@@ -48,6 +48,8 @@ class Endpoint:
     media_type: str = "application/json"
     array: bool = False
     """The success body is an array of ``response`` (paged when ``page`` is in ``query``)."""
+    cached_read: bool = False
+    """A side-effect-free read tried on the event loop first (see ``requests.endpoint``)."""
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -87,7 +89,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", PROJECT + "/dialogues/", dialogues.create_dialogue, "dialogue:create",
              "Create a dialogue (its revision 1)", "NewDialogue", "Dialogue", 201),
     Endpoint("GET", DIALOGUE, dialogues.get_dialogue, "dialogue:read", "A dialogue",
-             response="Dialogue"),
+             response="Dialogue", cached_read=True),
     Endpoint("PUT", DIALOGUE, dialogues.replace_dialogue, "dialogue:write",
              "Replace a dialogue (an edit revision carrying the computed patch)",
              "DialogueReplacement", "Dialogue"),
@@ -103,7 +105,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              "dialogue:read", "A revision", response="Revision"),
     Endpoint("GET", DIALOGUE + "/revisions/{revision_id}/dialogue",
              revisions.get_revision_dialogue, "dialogue:read",
-             "The dialogue as of a revision", response="Dialogue"),
+             "The dialogue as of a revision", response="Dialogue", cached_read=True),
     Endpoint("GET", DIALOGUE + "/releases/", releases.list_releases, "dialogue:read",
              "Releases of a dialogue", response="Release", query=ORDERED_PAGING, array=True),
     Endpoint("POST", DIALOGUE + "/releases/", releases.create_release, "dialogue:publish",
@@ -113,7 +115,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", DIALOGUE + "/releases/{release_id}/dialogue",
              releases.get_release_dialogue, "dialogue:read",
              "The dialogue a release pinned ('latest': what end users meet)",
-             response="Dialogue"),
+             response="Dialogue", cached_read=True),
 )  # fmt: skip
 
 
@@ -140,7 +142,9 @@ def build_routes(endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> list[Route]:
 
 def _dispatcher(methods: dict[str, Endpoint]) -> Callable[[Request], Awaitable[Response]]:
     handlers = {
-        method: endpoint(item.handler, public=item.permission == "public")
+        method: endpoint(
+            item.handler, public=item.permission == "public", cached_read=item.cached_read
+        )
         for method, item in methods.items()
     }
     if "GET" in handlers:

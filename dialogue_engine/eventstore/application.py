@@ -19,7 +19,8 @@ import bisect
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -65,6 +66,27 @@ class StoreUnavailable(DomainError):
 
     def __init__(self, reason: str) -> None:
         super().__init__("The event store is unavailable", {"reason": reason})
+
+
+class WouldBlock(Exception):
+    """A read inside :func:`memory_only` needed the database."""
+
+
+_MEMORY_ONLY: ContextVar[bool] = ContextVar("dialogue_engine_memory_only", default=False)
+
+
+@contextlib.contextmanager
+def memory_only() -> Iterator[None]:
+    """Reads served from the caches work; one that would query the database raises WouldBlock.
+
+    Lets an event-loop caller answer cached reads at once and hand the rest
+    to a thread, without ever blocking the loop on I/O.
+    """
+    token = _MEMORY_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _MEMORY_ONLY.reset(token)
 
 
 def replay(initial: Any, events: Iterable[Any]) -> Any:
@@ -245,6 +267,8 @@ class DialogueStore(Application[UUID]):
         desc: bool = False,
         limit: int | None = None,
     ) -> list[Any]:
+        if _MEMORY_ONLY.get():
+            raise WouldBlock
         try:
             return list(self.events.get(aggregate_id, gt=gt, lte=lte, desc=desc, limit=limit))
         except PersistenceError as e:
@@ -282,6 +306,8 @@ class DialogueStore(Application[UUID]):
             raise StoreUnavailable(str(e)) from e
 
     def _load(self, aggregate_id: UUID, version: int | None = None) -> EngineAggregate:
+        if _MEMORY_ONLY.get():
+            raise WouldBlock
         try:
             aggregate: EngineAggregate = self.repository.get(
                 aggregate_id, version=version, projector_func=replay

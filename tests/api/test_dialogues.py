@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from eventsourcing.application import LRUCache
 from starlette.testclient import TestClient
 
 from dialogue_engine import DialogueEngine
@@ -388,3 +389,40 @@ def test_archiving_needs_project_admin(
     op = [{"op": "replace", "path": "/is_archived", "value": True}]
     assert_error(patch(client, url, op, writer), 403, "authorization_error")
     assert patch(client, url, op, admin).json()["is_archived"] is True
+
+
+def forget_cached_aggregates(engine: DialogueEngine) -> None:
+    # LRUCache.clear() keeps its entries (eventsourcing 9.5.6): replace the caches.
+    engine.store._committed = LRUCache(maxsize=100)
+    engine.store._historical = LRUCache(maxsize=100)
+    engine._documents = LRUCache(maxsize=100)
+
+
+def test_reads_not_in_memory_fall_back_to_the_store(
+    client: TestClient, engine: DialogueEngine, admin: Caller, project_id: str
+) -> None:
+    created = new_dialogue(client, admin, project_id)
+    url = dialogue_url(project_id, created)
+    patch(client, url, retitle_op("Second"), admin)
+    engine.projector.stop()  # it would refill the cache behind our back
+    forget_cached_aggregates(engine)
+    response = client.get(url, headers=admin.headers)
+    assert response.status_code == 200 and response.json()["title"] == "Second"
+    old = client.get(f"{url}/revisions/{created['revision_id']}/dialogue", headers=admin.headers)
+    assert old.status_code == 200 and old.json()["title"] == "Survey"
+
+
+def test_memory_only_reads_refuse_to_touch_the_database(
+    engine: DialogueEngine, admin: Caller
+) -> None:
+    from dialogue_engine.eventstore.application import WouldBlock, memory_only
+
+    engine.projector.stop()  # it would refill the cache behind our back
+    project = engine.create_project("P")
+    dialogue = engine.create_dialogue(project.id, description())
+    with memory_only():
+        assert engine.get_dialogue(project.id, dialogue.id).title == "Survey"
+    forget_cached_aggregates(engine)
+    with memory_only(), pytest.raises(WouldBlock):
+        engine.get_dialogue(project.id, dialogue.id)
+    assert engine.get_dialogue(project.id, dialogue.id).title == "Survey"
