@@ -301,7 +301,7 @@ class Accounts:
 
     def _authenticate(self, secret: str, kind: str) -> Actor:
         presented = _digest(secret)
-        credential = self._find(credential_id(presented), Credential)
+        credential = self._find(_credential_id(presented), Credential)
         if (
             credential is None
             or not hmac.compare_digest(credential.secret_hash, presented)
@@ -390,6 +390,12 @@ def check_password(password: object, at: str = "/password") -> str:
             ]
         )
     return password
+
+
+@lru_cache(maxsize=4096)
+def _credential_id(secret_hash: str) -> UUID:
+    """Memoised: deriving the id (a uuid5) costs more than the rest of a cached lookup."""
+    return credential_id(secret_hash)
 
 
 @lru_cache(maxsize=4096)
