@@ -17,7 +17,8 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, Snapshot, event
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Snapshot as BaseSnapshot
 
 from .aggregates import EngineAggregate, check_created, derived_id
 from .blocktypes import BlockTypeRegistry
@@ -50,7 +51,7 @@ class Dialogue(EngineAggregate):
         created: int
         details: dict[str, Any]
 
-    class Snapshot(Snapshot):
+    class Snapshot(BaseSnapshot):
         TOPIC = "dialogue_engine:Dialogue.Snapshot"
 
     @event(Created)

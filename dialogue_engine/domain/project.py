@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from eventsourcing.domain import Aggregate, Snapshot, event
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Snapshot as BaseSnapshot
 
 from .aggregates import EngineAggregate, check_title
 
@@ -16,7 +17,7 @@ class Project(EngineAggregate):
         is_archived: bool
         user_id: str
 
-    class Snapshot(Snapshot):
+    class Snapshot(BaseSnapshot):
         TOPIC = "dialogue_engine:Project.Snapshot"
 
     @event(Created)

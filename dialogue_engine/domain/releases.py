@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, Snapshot, event
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Snapshot as BaseSnapshot
 
 from .aggregates import EngineAggregate, check_created, derived_id
 from .errors import FieldError, NotFound, ValidationFailed
@@ -42,7 +43,7 @@ class ReleaseLog(EngineAggregate):
         dialogue_id: str
         project_id: str
 
-    class Snapshot(Snapshot):
+    class Snapshot(BaseSnapshot):
         TOPIC = "dialogue_engine:ReleaseLog.Snapshot"
 
     @staticmethod

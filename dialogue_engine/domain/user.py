@@ -22,7 +22,8 @@ import re
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.domain import Aggregate, Snapshot, event
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Snapshot as BaseSnapshot
 
 from .aggregates import NAMESPACE, EngineAggregate, derived_id, now_ms
 from .errors import DomainError, FieldError, NotFound, ValidationFailed
@@ -110,7 +111,7 @@ class User(EngineAggregate):
         password_hash: str
         user_id: str
 
-    class Snapshot(Snapshot):
+    class Snapshot(BaseSnapshot):
         TOPIC = "dialogue_engine:User.Snapshot"
 
     @event(Created)
@@ -230,7 +231,7 @@ class EmailClaim(EngineAggregate):
         email: str
         owner_id: str
 
-    class Snapshot(Snapshot):
+    class Snapshot(BaseSnapshot):
         TOPIC = "dialogue_engine:EmailClaim.Snapshot"
 
     @staticmethod
@@ -252,7 +253,7 @@ class UserDirectory(EngineAggregate):
         TOPIC = "dialogue_engine:UserDirectory.Created"
         first_user_id: str
 
-    class Snapshot(Snapshot):
+    class Snapshot(BaseSnapshot):
         TOPIC = "dialogue_engine:UserDirectory.Snapshot"
 
     @staticmethod
@@ -278,7 +279,7 @@ class Credential(EngineAggregate):
         created: int
         expires: int | None
 
-    class Snapshot(Snapshot):
+    class Snapshot(BaseSnapshot):
         TOPIC = "dialogue_engine:Credential.Snapshot"
 
     @staticmethod
