@@ -17,7 +17,6 @@ remembered encoding never goes stale.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import Any
 
 from .domain.jsonvalue import JSON, canonical_bytes
@@ -28,7 +27,9 @@ _ROOT_KEYS = ("is_archived", "sequences", "title")  # sorted, as canonical_bytes
 class DescriptionEncoder:
     def __init__(self, capacity: int = 4096) -> None:
         self.capacity = capacity
-        self._memo: OrderedDict[int, tuple[Any, bytes]] = OrderedDict()
+        # id -> (the object, its bytes); oldest first. Evicting in insertion
+        # order (not strictly least-recently used) keeps a hit to one lookup.
+        self._memo: dict[int, tuple[Any, bytes]] = {}
         self._lock = threading.Lock()
 
     def encode(self, description: JSON) -> bytes:
@@ -38,13 +39,12 @@ class DescriptionEncoder:
         sequences = description.get("sequences")
         if type(sequences) is not list or any(key not in description for key in _ROOT_KEYS):
             return canonical_bytes(description)
-        parts = self._sequences(sequences)
         return b"".join(
             (
                 b'{"is_archived":',
                 canonical_bytes(description["is_archived"]),
                 b',"sequences":[',
-                b",".join(parts),
+                b",".join(self._sequences(sequences)),
                 b'],"title":',
                 canonical_bytes(description["title"]),
                 b"}",
@@ -52,21 +52,22 @@ class DescriptionEncoder:
         )
 
     def _sequences(self, sequences: list[JSON]) -> list[bytes]:
-        parts: list[bytes | None] = []
-        with self._lock:
-            for sequence in sequences:
-                found = self._memo.get(id(sequence))
-                if found is not None and found[0] is sequence:
-                    self._memo.move_to_end(id(sequence))
-                    parts.append(found[1])
-                else:
-                    parts.append(None)
-        missing = {i: canonical_bytes(sequences[i]) for i, part in enumerate(parts) if part is None}
+        memo = self._memo
+        parts: list[bytes] = []
+        missing: list[tuple[int, Any]] = []
+        for index, sequence in enumerate(sequences):
+            found = memo.get(id(sequence))
+            if found is not None and found[0] is sequence:
+                parts.append(found[1])
+            else:
+                parts.append(b"")
+                missing.append((index, sequence))
         if missing:
+            encoded = [(index, sequence, canonical_bytes(sequence)) for index, sequence in missing]
             with self._lock:
-                for i, encoded in missing.items():
-                    self._memo[id(sequences[i])] = (sequences[i], encoded)
-                    self._memo.move_to_end(id(sequences[i]))
-                while len(self._memo) > self.capacity:
-                    self._memo.popitem(last=False)
-        return [part if part is not None else missing[i] for i, part in enumerate(parts)]
+                for index, sequence, data in encoded:
+                    parts[index] = data
+                    memo[id(sequence)] = (sequence, data)
+                while len(memo) > self.capacity:
+                    del memo[next(iter(memo))]
+        return parts
