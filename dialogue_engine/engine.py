@@ -39,6 +39,7 @@ from uuid import UUID
 from eventsourcing.application import LRUCache
 
 from .accounts import Accounts
+from .audit import Audit
 from .domain import permissions as perms
 from .domain.aggregates import check_title
 from .domain.blocktypes import BlockType, BlockTypeRegistry
@@ -215,6 +216,8 @@ class DialogueEngine:
         self._revision_ids: LRUCache[UUID, dict[str, int]] = LRUCache(maxsize=1000)
         self.accounts = Accounts(store)
         """Users, grants, tokens and API keys (see :mod:`dialogue_engine.accounts`)."""
+        self.audit = Audit(self)
+        """Verify, diff, blame, time travel, replay, export/import, feed (:mod:`dialogue_engine.audit`)."""
 
     @classmethod
     def open(
