@@ -1,7 +1,7 @@
 """The event-sourced store: one eventsourcing Application for every aggregate.
 
 One application (one events table, one notification log) holds projects,
-dialogues and release logs, so a unit of work touching several of them saves
+dialogues, release logs, templates and accounts, so a unit of work touching several of them saves
 atomically and projections follow a single log.
 
 Reads are served from a cache of *committed* aggregates. Writers work on
@@ -21,7 +21,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import (
@@ -44,6 +44,7 @@ from ..domain.dialogue import Dialogue
 from ..domain.errors import ConcurrentWrite, DomainError, NotFound
 from ..domain.project import Project
 from ..domain.releases import ReleaseLog
+from ..domain.templates import Template
 from ..domain.user import Credential, EmailClaim, User, UserDirectory
 from .chain import CHAIN_HEAD, HASH_FIELD, BrokenLink, ChainVerifier, chain_head, link
 from .transcoder import CanonicalJSONTranscoder
@@ -57,6 +58,8 @@ SNAPSHOT_INTERVAL = 50
 """Reading any revision replays at most this many patches after a snapshot."""
 
 WRITE_ATTEMPTS = 3
+MAX_GROUP = 64
+"""At most this many concurrent commands share one transaction."""
 
 
 class StoreUnavailable(DomainError):
@@ -101,18 +104,44 @@ def replay(initial: Any, events: Iterable[Any]) -> Any:
     return aggregate
 
 
+class _Ticket:
+    """One caller's command waiting for a group commit, and its outcome."""
+
+    __slots__ = ("command", "done", "error", "result")
+
+    def __init__(self, command: Callable[[UnitOfWork], Any]) -> None:
+        self.command = command
+        self.done = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def finish(self, *, result: Any = None, error: BaseException | None = None) -> None:
+        self.result, self.error, self.done = result, error, True
+
+    def outcome(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
 class UnitOfWork:
     """The aggregates one command reads for change and the new ones it adds."""
 
-    def __init__(self, store: DialogueStore) -> None:
+    def __init__(
+        self, store: DialogueStore, batch: dict[UUID, EngineAggregate] | None = None
+    ) -> None:
         self._store = store
+        self._batch = batch or {}
         self.aggregates: dict[UUID, EngineAggregate] = {}
 
     def get(self, aggregate_id: UUID, cls: type[A]) -> A:
-        """A detached, changeable copy of the committed aggregate."""
+        """A detached, changeable copy of the aggregate as the commands before this one left it."""
         found = self.aggregates.get(aggregate_id)
         if found is None:
-            found = self._store.get(aggregate_id, cls).detached_copy()
+            earlier = self._batch.get(aggregate_id)
+            if earlier is None:
+                earlier = self._store.get(aggregate_id, cls)
+            found = earlier.detached_copy()
             self.aggregates[aggregate_id] = found
         if not isinstance(found, cls):
             raise NotFound(cls.__name__, str(aggregate_id))
@@ -134,6 +163,7 @@ class DialogueStore(Application[UUID]):
     snapshotting_intervals = {
         Dialogue: SNAPSHOT_INTERVAL,
         ReleaseLog: SNAPSHOT_INTERVAL,
+        Template: SNAPSHOT_INTERVAL,
         Project: SNAPSHOT_INTERVAL,
         User: SNAPSHOT_INTERVAL,
         Credential: SNAPSHOT_INTERVAL,
@@ -154,6 +184,9 @@ class DialogueStore(Application[UUID]):
         self._absent: LRUCache[UUID, bool] = LRUCache(maxsize=10_000)
         self._cache_lock = threading.Lock()
         self._write_lock = threading.RLock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Ticket] = []
+        self._leader: int | None = None
         self._listeners: list[Callable[[int], None]] = []
         self._own_ids: list[int] = []
         self.last_notification_id = self.max_notification_id()
@@ -358,9 +391,82 @@ class DialogueStore(Application[UUID]):
     def write(self, command: Callable[[UnitOfWork], R]) -> R:
         """Run ``command`` on detached copies and save what it changed, atomically.
 
-        If another process saved first, the cached state is dropped and the
-        command runs again on fresh state (at most :data:`WRITE_ATTEMPTS` times).
+        Concurrent callers are served in groups (*group commit*): whoever holds
+        the write lock runs every command queued meanwhile, each on copies of
+        the state the previous ones left, and saves all their events in one
+        transaction, so one fsync serves many writes. A command that raises
+        fails alone. If the group's save conflicts with another process, each
+        command is run again on its own (see :meth:`_write_alone`).
         """
+        if self._leader == threading.get_ident():
+            return self._write_alone(command)  # a command that writes again
+        ticket = _Ticket(command)
+        with self._queue_lock:
+            self._queue.append(ticket)
+        with self._write_lock:
+            if not ticket.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
+                if ticket not in batch:
+                    batch.append(ticket)
+                self._leader = threading.get_ident()
+                try:
+                    self._run_group(batch)
+                finally:
+                    self._leader = None
+        return cast(R, ticket.outcome())
+
+    def _run_group(self, tickets: list[_Ticket]) -> None:
+        state: dict[UUID, EngineAggregate] = {}
+        events: list[Any] = []
+        succeeded: list[_Ticket] = []
+        try:
+            for ticket in tickets:
+                unit = UnitOfWork(self, state)
+                try:
+                    result = ticket.command(unit)
+                except Exception as e:
+                    ticket.finish(error=e)
+                    continue
+                for aggregate in unit.aggregates.values():
+                    if aggregate.pending_events:
+                        new_events = aggregate.collect_events()
+                        self._chain(aggregate, new_events)
+                        events.extend(new_events)
+                        state[aggregate.id] = aggregate
+                ticket.result = result
+                succeeded.append(ticket)
+            if not events:
+                for ticket in succeeded:
+                    ticket.finish(result=ticket.result)
+                return
+            try:
+                recordings = self._record_group(events, state)
+            except IntegrityError:
+                # Another process saved first: run each command on its own
+                # against fresh state, so only a real conflict fails.
+                self._forget(state)
+                for ticket in succeeded:
+                    try:
+                        ticket.finish(result=self._write_alone(ticket.command))
+                    except Exception as e:
+                        ticket.finish(error=e)
+                return
+            except PersistenceError as e:
+                self._forget(state)
+                for ticket in succeeded:
+                    ticket.finish(error=StoreUnavailable(str(e)))
+                return
+            self._published(state.values(), recordings)
+            for ticket in succeeded:
+                ticket.finish(result=ticket.result)
+        finally:
+            for ticket in tickets:
+                if not ticket.done:
+                    ticket.finish(error=ConcurrentWrite("interrupted group of writes"))
+
+    def _write_alone(self, command: Callable[[UnitOfWork], R]) -> R:
+        """One command, saved on its own; retried on fresh state after a conflict."""
         with self._write_lock:
             for _ in range(WRITE_ATTEMPTS):
                 unit = UnitOfWork(self)
@@ -376,16 +482,33 @@ class DialogueStore(Application[UUID]):
                 except PersistenceError as e:
                     self._forget(unit.aggregates)
                     raise StoreUnavailable(str(e)) from e
-                for aggregate in changed:
-                    self._publish(aggregate)
-                if recordings:
-                    ids = [r.notification.id for r in recordings]
-                    self._own_ids.extend(ids)
-                    self.last_notification_id = max(self.last_notification_id, *ids)
-                for listener in self._listeners:
-                    listener(self.last_notification_id)
+                self._published(changed, recordings)
                 return result
             raise ConcurrentWrite(", ".join(str(i) for i in unit.aggregates))
+
+    def _published(
+        self, aggregates: Iterable[EngineAggregate], recordings: list[Recording[UUID]]
+    ) -> None:
+        """After a commit: readers see the new aggregates, listeners hear of it."""
+        for aggregate in aggregates:
+            self._publish(aggregate)
+        if recordings:
+            ids = [r.notification.id for r in recordings]
+            self._own_ids.extend(ids)
+            self.last_notification_id = max(self.last_notification_id, *ids)
+        for listener in self._listeners:
+            listener(self.last_notification_id)
+
+    def _record_group(
+        self, events: list[Any], aggregates: dict[UUID, EngineAggregate]
+    ) -> list[Recording[UUID]]:
+        processing: ProcessingEvent[UUID] = ProcessingEvent()
+        processing.events.extend(events)
+        processing.aggregates.update(aggregates)
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return recordings
 
     def _save(self, aggregates: list[EngineAggregate]) -> list[Recording[UUID]]:
         """What ``Application.save`` does, without its per-object protocol checks.
@@ -412,6 +535,11 @@ class DialogueStore(Application[UUID]):
             state.pop("originator_id")
             state.pop("originator_version")
             state.pop(HASH_FIELD, None)
+            # The mapper stores an event's class_version beside its state (from
+            # v2 on): the hash covers exactly what is stored.
+            class_version = getattr(type(event), "class_version", 1)
+            if class_version > 1:
+                state["class_version"] = class_version
             encoded = self.mapper.transcoder.encode(state)
             head = link(
                 head, get_topic(type(event)), event.originator_id, event.originator_version, encoded

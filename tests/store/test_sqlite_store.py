@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from dialogue_engine import DialogueEngine, StaleRevision
+from dialogue_engine.domain.dialogue import Dialogue
 from dialogue_engine.eventstore.application import SNAPSHOT_INTERVAL
 from dialogue_engine.eventstore.settings import StoreURLError, parse_store_url
 
@@ -228,4 +229,89 @@ def test_the_chain_continues_across_snapshots_and_restarts(store_url: str) -> No
             engine.edit_dialogue(project.id, dialogue.id, retitle(f"t{n}"))
     with DialogueEngine.open(store_url) as engine:
         engine.edit_dialogue(project.id, dialogue.id, retitle("after restart"))
+        assert engine.store.verify_chain() is None
+
+
+def test_a_group_of_commands_commits_once_and_a_failing_command_fails_alone(
+    store_url: str,
+) -> None:
+    from dialogue_engine.domain.errors import DomainError
+    from dialogue_engine.eventstore.application import _Ticket
+
+    with DialogueEngine.open(store_url) as engine:
+        project = engine.create_project("P")
+        first = engine.create_dialogue(project.id, survey())
+        second = engine.create_dialogue(project.id, survey())
+        store = engine.store
+        transactions: list[int] = []
+        original = store._record
+
+        def counting(processing: Any) -> Any:
+            transactions.append(len(processing.events))
+            return original(processing)
+
+        store._record = counting  # type: ignore[method-assign]
+
+        def edit(dialogue_id: str, patch: list[dict[str, Any]]) -> Any:
+            def command(unit: Any) -> Any:
+                dialogue = unit.get(UUID(dialogue_id), Dialogue)
+                dialogue.edit(patch, registry=engine.block_types, user_id="u")
+                return dialogue.version
+
+            return command
+
+        tickets = [
+            _Ticket(edit(first.id, retitle("one"))),
+            _Ticket(edit(first.id, [{"op": "remove", "path": "/nope"}])),
+            _Ticket(edit(first.id, retitle("two"))),
+            _Ticket(edit(second.id, retitle("three"))),
+        ]
+        with store._write_lock:
+            store._run_group(tickets)
+
+        assert transactions == [3]
+        assert [t.result for t in tickets] == [2, None, 3, 2]
+        assert isinstance(tickets[1].error, DomainError)
+        assert engine.get_dialogue(project.id, first.id).title == "two"
+        assert engine.get_dialogue(project.id, second.id).title == "three"
+        assert store.verify_chain() is None
+
+
+def test_writes_from_many_threads_are_all_recorded_in_order(store_url: str) -> None:
+    with DialogueEngine.open(store_url) as engine:
+        project = engine.create_project("P")
+        dialogues = [engine.create_dialogue(project.id, survey()).id for _ in range(3)]
+        failures: list[BaseException] = []
+        refused: list[int] = []
+
+        def worker(number: int) -> None:
+            try:
+                for k in range(15):
+                    dialogue = dialogues[(number + k) % 3]
+                    if k % 5 == 4:
+                        try:
+                            engine.edit_dialogue(
+                                project.id, dialogue, [{"op": "remove", "path": "/x"}]
+                            )
+                        except Exception:
+                            refused.append(k)
+                        continue
+                    engine.edit_dialogue(project.id, dialogue, retitle(f"w{number}-{k}"))
+            except BaseException as e:  # surfaced below
+                failures.append(e)
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert failures == []
+        assert len(refused) == 6 * 3
+        total = sum(engine.get_dialogue(project.id, d).revision_number for d in dialogues)
+        assert total == 3 + 6 * 12
+        for dialogue in dialogues:
+            numbers = [
+                r.number for r in engine.list_revisions(project.id, dialogue, per_page=100).items
+            ]
+            assert numbers == list(range(len(numbers), 0, -1))
         assert engine.store.verify_chain() is None
