@@ -445,7 +445,8 @@ class Audit:
         if not actor.is_admin:
             raise PermissionDenied("import", "the store")
         summary = transfer.import_events(self._store, path, progress=progress)
-        self._engine.projector.catch_up()
+        views = (lambda done, total: progress("read models", done, total)) if progress else None
+        self._engine.projector.catch_up(progress=views)
         return summary
 
     # The live feed

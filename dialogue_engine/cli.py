@@ -9,6 +9,8 @@ errors to exit codes: 0 success, 1 a domain error (printed as JSON on stderr),
   ``$DIALOGUE_ENGINE_ADMIN_PASSWORD``, or with a random password printed once.
 - ``create-user``: add a user (``--admin`` to grant admin).
 - ``rebuild``: drop and rebuild every read model.
+- ``verify``, ``export``, ``import``, ``replay``: the auditor's commands
+  (:mod:`dialogue_engine.audit_cli`; ``verify`` exits 3 when the history was altered).
 """
 
 from __future__ import annotations
@@ -189,6 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--store", help="store URL (default: $DIALOGUE_ENGINE_STORE or SQLite)"
     )
     create_user.set_defaults(run=_create_user)
+
+    from .audit_cli import add_audit_commands  # it imports ProgressBar from here
+
+    add_audit_commands(commands)
     return parser
 
 
