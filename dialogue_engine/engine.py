@@ -65,7 +65,9 @@ from .eventstore.settings import parse_store_url, store_url_from_environment
 from .eventstore.sqlite import view_datastore
 from .projections.base import ViewRecorder
 from .projections.projector import Progress, Projector
+from .projections.sequences import SequenceView
 from .projections.summaries import DialogueSummaries, ProjectSummaries
+from .sequences import Sequences
 
 T = TypeVar("T")
 
@@ -218,6 +220,8 @@ class DialogueEngine:
         """Users, grants, tokens and API keys (see :mod:`dialogue_engine.accounts`)."""
         self.audit = Audit(self)
         """Verify, diff, blame, time travel, replay, export/import, feed (:mod:`dialogue_engine.audit`)."""
+        self.sequences = Sequences(self)
+        """Sequence and block sub-resources and search (see :mod:`dialogue_engine.sequences`)."""
 
     @classmethod
     def open(
@@ -245,7 +249,9 @@ class DialogueEngine:
             datastore = store.factory.datastore  # type: ignore[attr-defined]
         else:
             datastore = view_datastore(settings.env["SQLITE_DBNAME"], settings.lock_timeout)
-        recorder = ViewRecorder(datastore, [ProjectSummaries(), DialogueSummaries()])
+        recorder = ViewRecorder(
+            datastore, [ProjectSummaries(), DialogueSummaries(), SequenceView()]
+        )
         recorder.create_table()
         engine = cls(store, recorder, registry)
         if follow:

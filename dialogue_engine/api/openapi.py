@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from . import sequence_schemas
 from .routes import ENDPOINTS, Endpoint
 
 _STRING = {"type": "string"}
@@ -223,6 +224,7 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
 }
+SCHEMAS.update(sequence_schemas.SCHEMAS)
 
 _QUERY: dict[str, dict[str, Any]] = {
     "page": {"type": "integer", "minimum": 1, "default": 1},
@@ -246,7 +248,7 @@ _ERRORS_BY_PERMISSION = {
     "project:read": ("401", "404"),
 }
 _ERROR_TEXT = {
-    "400": "parse_error: the body is not JSON",
+    "400": "parse_error: the body is not JSON (the search: invalid_parameter)",
     "401": "authentication_required",
     "403": "authorization_error",
     "404": "not_found",
@@ -305,7 +307,12 @@ def _parameters(item: Endpoint) -> list[dict[str, Any]]:
         for name in re.findall(r"{(\w+)}", item.path)
     ]
     parameters += [
-        {"name": name, "in": "query", "required": False, "schema": _QUERY[name]}
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": sequence_schemas.query_schema(item.path, name) or _QUERY[name],
+        }
         | ({"explode": True} if name == "ordering" else {})
         for name in item.query
     ]
@@ -323,7 +330,9 @@ def _parameters(item: Endpoint) -> list[dict[str, Any]]:
 
 
 def _takes_if_match(item: Endpoint) -> bool:
-    """PUT and PATCH of a dialogue, and revision POSTs."""
+    """PUT and PATCH of a dialogue, revision POSTs, and writes of its sequences and blocks."""
+    if sequence_schemas.takes_if_match(item.method, item.path):
+        return True
     if item.path.endswith("{dialogue_id}"):
         return item.method in ("PUT", "PATCH")
     return item.path.endswith("/revisions/") and item.method == "POST"
@@ -339,9 +348,9 @@ def _responses(item: Endpoint) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if item.status == 201:
         headers["Location"] = _HEADER
-    if item.response in ("Dialogue", "RevisionOrRevisions"):
+    if item.response in ("Dialogue", "RevisionOrRevisions", *sequence_schemas.WITH_ETAG):
         headers["ETag"] = _HEADER
-    if "page" in item.query:
+    if "page" in item.query and item.path != sequence_schemas.SEARCH_PATH:
         headers["Link"] = _HEADER
         headers["X-Total-Count"] = {"schema": {"type": "integer"}}
     if headers:
@@ -372,4 +381,4 @@ def _error_codes(item: Endpoint) -> list[str]:
         codes.add("412")
     if item.path.startswith("/auth/tokens") and item.method == "POST":
         codes.add("401")
-    return sorted(codes)
+    return sorted(sequence_schemas.error_codes(item.method, item.path, codes))

@@ -23,11 +23,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import accounts, dialogues, meta, projects, releases, revisions
+from . import accounts, dialogues, meta, projects, releases, revisions, sequences
 from .requests import JSON_PATCH, Handler, endpoint
 
 PROJECT = "/projects/{project_id}"
 DIALOGUE = PROJECT + "/dialogues/{dialogue_id}"
+SEQUENCE = DIALOGUE + "/sequences/{sequence_id}"
+BLOCK = SEQUENCE + "/blocks/{block_id}"
 PAGING = ("page", "per_page")
 ORDERED_PAGING = (*PAGING, "ordering")
 
@@ -116,6 +118,42 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              releases.get_release_dialogue, "dialogue:read",
              "The dialogue a release pinned ('latest': what end users meet)",
              response="Dialogue", cached_read=True),
+    Endpoint("GET", "/sequences/search/", sequences.search_sequences, "user",
+             "Search the sequences of every dialogue the caller can read (source 001)",
+             response="SequenceSearchPage", query=sequences.SEARCH_QUERY),
+    Endpoint("GET", DIALOGUE + "/sequences/", sequences.list_sequences, "dialogue:read",
+             "Sequences of a dialogue, in order", response="SequenceResource", query=PAGING,
+             array=True),
+    Endpoint("POST", DIALOGUE + "/sequences/", sequences.create_sequence, "dialogue:write",
+             "Add a sequence (a new_sequence revision)", "NewSequence", "SequenceResource",
+             201),
+    Endpoint("GET", SEQUENCE, sequences.get_sequence, "dialogue:read", "A sequence",
+             response="SequenceResource"),
+    Endpoint("PUT", SEQUENCE, sequences.replace_sequence, "dialogue:write",
+             "Replace a sequence (an update_sequence revision)", "SequenceReplacement",
+             "SequenceResource"),
+    Endpoint("PATCH", SEQUENCE, sequences.patch_sequence, "dialogue:write",
+             "Patch a sequence (RFC 6902; only block moves: a move_block revision)",
+             "JsonPatch", "SequenceResource", media_type=JSON_PATCH),
+    Endpoint("DELETE", SEQUENCE, sequences.delete_sequence, "dialogue:write",
+             "Remove a sequence (409 while other blocks lead to it)",
+             response="SequenceResource"),
+    Endpoint("POST", SEQUENCE + "/duplicate-blocks/", sequences.duplicate_blocks,
+             "dialogue:write",
+             "Copy the blocks to a sequence of this or another dialogue, converting send dates",
+             "DuplicateBlocks", "Duplication", 201),
+    Endpoint("GET", SEQUENCE + "/blocks/", sequences.list_blocks, "dialogue:read",
+             "Blocks of a sequence, in order", response="BlockResource", query=PAGING,
+             array=True),
+    Endpoint("POST", SEQUENCE + "/blocks/", sequences.create_block, "dialogue:write",
+             "Add a block at the end of a sequence (a new_block revision)", "NewBlock",
+             "BlockResource", 201),
+    Endpoint("GET", BLOCK, sequences.get_block, "dialogue:read", "A block",
+             response="BlockResource"),
+    Endpoint("PUT", BLOCK, sequences.replace_block, "dialogue:write",
+             "Replace a block (an update_block revision)", "BlockReplacement", "BlockResource"),
+    Endpoint("DELETE", BLOCK, sequences.delete_block, "dialogue:write",
+             "Remove a block (a remove_block revision)", response="BlockResource"),
 )  # fmt: skip
 
 

@@ -112,3 +112,32 @@ class PermissionDenied(DomainError):
         super().__init__(
             f"Not allowed to {action} {resource}", {"action": action, "resource": resource}
         )
+
+
+class SequenceInUse(DomainError):
+    """A sequence cannot be removed while blocks of other sequences still lead to it.
+
+    ``details["referring_blocks"]`` lists each ``{sequence_id, block_id, path}``
+    whose ``next`` names it, so the caller knows what to change first.
+    """
+
+    type = "sequence_in_use"
+
+    def __init__(self, sequence_id: str, referring: list[dict[str, str]]) -> None:
+        names = ", ".join(sorted({r["block_id"] for r in referring}))
+        super().__init__(
+            f"Sequence {sequence_id} is still the next step of blocks {names}",
+            {"id": sequence_id, "referring_blocks": referring},
+        )
+
+
+class InvalidParameter(DomainError):
+    """A query parameter that cannot be understood (source 001 answers these with 400)."""
+
+    type = "invalid_parameter"
+
+    def __init__(self, parameter: str, value: str, reason: str) -> None:
+        super().__init__(
+            f"Invalid query parameter {parameter!r}: {reason}",
+            {"parameter": parameter, "value": value, "reason": reason},
+        )

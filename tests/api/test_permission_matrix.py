@@ -72,6 +72,8 @@ class World:
             .replace("{release_id}", self.release_id)
             .replace("{token_id}", self.token_id)
             .replace("{key_id}", self.key_id)
+            .replace("{sequence_id}", "s0")
+            .replace("{block_id}", "s0-b0")
         )
 
 
@@ -101,6 +103,23 @@ def _release(w: World, url: str, headers: dict[str, str]) -> Any:
 
 
 RETITLE = [{"op": "replace", "path": "/title", "value": "Retitled"}]
+SEQUENCE = DIALOGUE + "/sequences/{sequence_id}"
+MESSAGE = {"type": "message", "properties": {"text": "Hi"}}
+SEQUENCE_SAMPLES: dict[tuple[str, str], Send] = {
+    ("GET", "/sequences/search/"): _no_body("GET"),
+    ("GET", DIALOGUE + "/sequences/"): _no_body("GET"),
+    ("POST", DIALOGUE + "/sequences/"): _json("POST", {"title": "New sequence"}),
+    ("GET", SEQUENCE): _no_body("GET"),
+    ("PUT", SEQUENCE): _json("PUT", {"title": "Renamed"}),
+    ("PATCH", SEQUENCE): _patch([{"op": "move", "from": "/blocks/0", "path": "/blocks/1"}]),
+    ("DELETE", SEQUENCE): _no_body("DELETE"),
+    ("POST", SEQUENCE + "/duplicate-blocks/"): _json("POST", {"duplicate-to-sequence-id": "s0"}),
+    ("GET", SEQUENCE + "/blocks/"): _no_body("GET"),
+    ("POST", SEQUENCE + "/blocks/"): _json("POST", MESSAGE),
+    ("GET", SEQUENCE + "/blocks/{block_id}"): _no_body("GET"),
+    ("PUT", SEQUENCE + "/blocks/{block_id}"): _json("PUT", MESSAGE),
+    ("DELETE", SEQUENCE + "/blocks/{block_id}"): _no_body("DELETE"),
+}
 SAMPLES: dict[tuple[str, str], Send] = {
     ("GET", "/healthz"): _no_body("GET"),
     ("GET", "/openapi.json"): _no_body("GET"),
@@ -132,6 +151,7 @@ SAMPLES: dict[tuple[str, str], Send] = {
     ("POST", DIALOGUE + "/releases/"): _release,
     ("GET", DIALOGUE + "/releases/{release_id}"): _no_body("GET"),
     ("GET", DIALOGUE + "/releases/{release_id}/dialogue"): _no_body("GET"),
+    **SEQUENCE_SAMPLES,
 }
 
 
