@@ -139,6 +139,16 @@ class RevisionDiff:
 
 
 @dataclass(frozen=True)
+class RevisionChange:
+    """One revision with the descriptions right before and right after it."""
+
+    revision: Revision
+    before: dict[str, Any] | None
+    """None for revision 1 (nothing came before)."""
+    after: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class DialogueVerification:
     dialogue_id: str
     revision_number: int
@@ -180,6 +190,8 @@ class FeedPage:
     items: list[FeedItem]
     position: int
     """Read up to here: pass it as ``after`` next time (it can pass hidden events)."""
+    more: bool = False
+    """The read stopped at ``limit`` before the log's end: call again at once."""
 
 
 class _Walker(Protocol):
@@ -263,6 +275,23 @@ class Audit:
             self._stamp_of_record(project_id, dialogue_id, target, actor),
             make_patch(source.description, target.description),
         )
+
+    def revision_change(
+        self, project_id: str, dialogue_id: str, number: int | None = None, *, actor: Actor = SYSTEM
+    ) -> RevisionChange:
+        """Revision ``number`` (default: the latest) and the descriptions around it."""
+        dialogue = self._engine._readable(project_id, dialogue_id, actor)
+        number = dialogue.version if number is None else number
+        if type(number) is not int or not 1 <= number <= dialogue.version:
+            raise NotFound("Revision", str(number), dialogue_id=dialogue_id)
+        revision = self._engine.get_revision(
+            project_id, dialogue_id, revision_id(dialogue.id, number), actor=actor
+        )
+        after = self._engine._record(dialogue, actor, number).description
+        before = (
+            self._engine._record(dialogue, actor, number - 1).description if number > 1 else None
+        )
+        return RevisionChange(revision, before, after)
 
     def blame(self, project_id: str, dialogue_id: str, *, actor: Actor = SYSTEM) -> DialogueBlame:
         """For the title, each sequence and each block: the revision that last changed it."""
@@ -467,13 +496,13 @@ class Audit:
         if after >= stop:
             return FeedPage([], after)
         rows = ledger.select(self._store, after, limit, stop, FEED_TOPICS)
-        position = rows[-1].id if len(rows) == limit else stop
+        more = len(rows) == limit
         items = []
         for row in rows:
             item = self._feed_item(row, actor)
             if item is not None:
                 items.append(item)
-        return FeedPage(items, position)
+        return FeedPage(items, rows[-1].id if more else stop, more)
 
     def _feed_item(self, row: Any, actor: Actor) -> FeedItem | None:
         event: Any = self._store.mapper.to_domain_event(row)

@@ -44,6 +44,15 @@ def create_dialogue(call: Call) -> Response:
 
 
 def get_dialogue(call: Call) -> Response:
+    """The dialogue now, or as it stood at ``?as_of=<ms>`` (see ``engine.audit.dialogue_as_of``)."""
+    as_of = call.integer("as_of")
+    if as_of is not None:
+        return dialogue_response(
+            call,
+            call.engine.audit.dialogue_as_of(
+                call.project_id, call.dialogue_id, as_of, actor=call.actor
+            ),
+        )
     return dialogue_response(
         call, call.engine.get_dialogue(call.project_id, call.dialogue_id, actor=call.actor)
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from . import sequence_schemas
+from . import audit_schemas, sequence_schemas
 from .routes import ENDPOINTS, Endpoint
 
 _STRING = {"type": "string"}
@@ -225,6 +225,7 @@ SCHEMAS: dict[str, Any] = {
     ),
 }
 SCHEMAS.update(sequence_schemas.SCHEMAS)
+SCHEMAS.update(audit_schemas.SCHEMAS)
 
 _QUERY: dict[str, dict[str, Any]] = {
     "page": {"type": "integer", "minimum": 1, "default": 1},
@@ -240,6 +241,7 @@ _QUERY: dict[str, dict[str, Any]] = {
     "can_view": _BOOLEAN,
     "can_edit": _BOOLEAN,
 }
+_QUERY.update(audit_schemas.QUERY)
 
 _ERRORS_BY_PERMISSION = {
     "public": (),
@@ -344,7 +346,7 @@ def _responses(item: Endpoint) -> dict[str, Any]:
         schema: dict[str, Any] = _ref(item.response)
         if item.array:
             schema = {"type": "array", "items": schema}
-        success["content"] = {"application/json": {"schema": schema}}
+        success["content"] = {item.produces: {"schema": schema}}
     headers: dict[str, Any] = {}
     if item.status == 201:
         headers["Location"] = _HEADER

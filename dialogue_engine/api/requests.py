@@ -21,7 +21,7 @@ from ..domain.errors import FieldError, ValidationFailed
 from ..domain.patching import parse_pointer
 from ..domain.permissions import Actor
 from ..eventstore.application import WouldBlock, memory_only
-from .auth import ANONYMOUS, authenticate
+from .auth import ANONYMOUS, authenticate, authenticate_browser
 from .errors import ParseError, UnsupportedMediaType
 from .threads import WorkerPool
 
@@ -104,6 +104,12 @@ class Call:
         """``page`` and ``per_page`` as integers (their range is the engine's to check)."""
         return {"page": self._integer("page", 1), "per_page": self._integer("per_page", 30)}
 
+    def integer(self, name: str) -> int | None:
+        """An integer query parameter; None when absent (422 when it is not an integer)."""
+        if name not in self.request.query_params:
+            return None
+        return self._integer(name, 0)
+
     def flag(self, name: str) -> bool | None:
         """A boolean query parameter (``true``/``false``, ``1``/``0``); None when absent."""
         return self._boolean(name)
@@ -140,7 +146,7 @@ Handler = Callable[[Call], Response]
 
 
 def endpoint(
-    handler: Handler, *, public: bool = False, cached_read: bool = False
+    handler: Handler, *, public: bool = False, cached_read: bool = False, browser: bool = False
 ) -> Callable[[Request], Awaitable[Response]]:
     """An ASGI endpoint that reads the body, then runs ``handler`` in the app's threadpool.
 
@@ -152,6 +158,9 @@ def endpoint(
     the loop in :func:`~dialogue_engine.eventstore.application.memory_only`
     mode: answered from the caches it skips the thread handover (~60 µs of
     CPU); if it would read the database it is run again on a thread.
+
+    A ``browser`` handler (an HTML page) also accepts a token from a query
+    parameter or a cookie (see :func:`~.auth.authenticate_browser`).
     """
 
     async def run(request: Request) -> Response:
@@ -159,20 +168,27 @@ def endpoint(
         if cached_read:
             try:
                 with memory_only():
-                    return _run(handler, request, body, public)
+                    return _run(handler, request, body, public, browser)
             except WouldBlock:
                 pass
         workers: WorkerPool = request.app.state.workers
-        return await workers.run(_run, handler, request, body, public)
+        return await workers.run(_run, handler, request, body, public, browser)
 
     run.__name__ = handler.__name__
     run.__doc__ = handler.__doc__
     return run
 
 
-def _run(handler: Handler, request: Request, body: bytes, public: bool) -> Response:
+def _run(
+    handler: Handler, request: Request, body: bytes, public: bool, browser: bool = False
+) -> Response:
     engine: DialogueEngine = request.app.state.engine
-    actor = ANONYMOUS if public else authenticate(engine, request.headers)
+    if public:
+        actor = ANONYMOUS
+    elif browser:
+        actor = authenticate_browser(engine, request)
+    else:
+        actor = authenticate(engine, request.headers)
     return handler(Call(request, engine, actor, body))
 
 

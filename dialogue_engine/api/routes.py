@@ -23,7 +23,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import accounts, dialogues, meta, projects, releases, revisions, sequences
+from . import (
+    accounts,
+    audit,
+    dialogues,
+    events,
+    history,
+    meta,
+    projects,
+    releases,
+    revisions,
+    sequences,
+)
 from .requests import JSON_PATCH, Handler, endpoint
 
 PROJECT = "/projects/{project_id}"
@@ -52,6 +63,10 @@ class Endpoint:
     """The success body is an array of ``response`` (paged when ``page`` is in ``query``)."""
     cached_read: bool = False
     """A side-effect-free read tried on the event loop first (see ``requests.endpoint``)."""
+    produces: str = "application/json"
+    """The media type of the success body."""
+    browser: bool = False
+    """A page a browser opens: also takes a token from a query parameter or cookie."""
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -91,7 +106,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", PROJECT + "/dialogues/", dialogues.create_dialogue, "dialogue:create",
              "Create a dialogue (its revision 1)", "NewDialogue", "Dialogue", 201),
     Endpoint("GET", DIALOGUE, dialogues.get_dialogue, "dialogue:read", "A dialogue",
-             response="Dialogue", cached_read=True),
+             response="Dialogue", cached_read=True, query=("as_of",)),
     Endpoint("PUT", DIALOGUE, dialogues.replace_dialogue, "dialogue:write",
              "Replace a dialogue (an edit revision carrying the computed patch)",
              "DialogueReplacement", "Dialogue"),
@@ -118,6 +133,28 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              releases.get_release_dialogue, "dialogue:read",
              "The dialogue a release pinned ('latest': what end users meet)",
              response="Dialogue", cached_read=True),
+    Endpoint("GET", DIALOGUE + "/verify", audit.verify_dialogue, "dialogue:read",
+             "Recompute the hash chains of the dialogue and its releases; check its snapshots",
+             response="ChainVerification"),
+    Endpoint("GET", DIALOGUE + "/revisions/{revision_id}/diff", audit.diff_revisions,
+             "dialogue:read",
+             "The RFC 6902 patch from this revision's description to revision 'to' "
+             "(default: the current one)", response="JsonPatch", query=("to",),
+             produces=JSON_PATCH),
+    Endpoint("GET", DIALOGUE + "/blame", audit.blame, "dialogue:read",
+             "For the title, each sequence and each block: the revision that last changed it",
+             response="Blame"),
+    Endpoint("GET", DIALOGUE + "/sequences/{sequence_id}/blocks/{block_id}/history",
+             audit.block_history, "dialogue:read",
+             "Every revision that touched the block, with its value after each",
+             response="BlockHistoryEntry", query=PAGING, array=True),
+    Endpoint("GET", DIALOGUE + "/history", history.history_page, "dialogue:read",
+             "The revision history as an HTML page, one revision side by side with the one "
+             "before", response="HtmlPage", query=(*PAGING, "revision", "access_token"),
+             produces="text/html", browser=True),
+    Endpoint("GET", "/events", events.stream_events, "user",
+             "Server-Sent Events of the revisions and releases the caller may see",
+             response="EventStream", query=("after", "timeout"), produces="text/event-stream"),
     Endpoint("GET", "/sequences/search/", sequences.search_sequences, "user",
              "Search the sequences of every dialogue the caller can read (source 001)",
              response="SequenceSearchPage", query=sequences.SEARCH_QUERY),
@@ -181,7 +218,10 @@ def build_routes(endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> list[Route]:
 def _dispatcher(methods: dict[str, Endpoint]) -> Callable[[Request], Awaitable[Response]]:
     handlers = {
         method: endpoint(
-            item.handler, public=item.permission == "public", cached_read=item.cached_read
+            item.handler,
+            public=item.permission == "public",
+            cached_read=item.cached_read,
+            browser=item.browser,
         )
         for method, item in methods.items()
     }

@@ -21,6 +21,7 @@ from dialogue_engine import DialogueEngine
 from dialogue_engine.api.routes import DIALOGUE, ENDPOINTS, PROJECT, Endpoint
 from dialogue_engine.domain.permissions import Actor
 
+from .audit_matrix import AUDIT_SAMPLES
 from .helpers import JSON_PATCH, Caller, caller, description, new_dialogue, new_project, patch
 
 BASIC = {"public", "user"}
@@ -152,6 +153,7 @@ SAMPLES: dict[tuple[str, str], Send] = {
     ("GET", DIALOGUE + "/releases/{release_id}"): _no_body("GET"),
     ("GET", DIALOGUE + "/releases/{release_id}/dialogue"): _no_body("GET"),
     **SEQUENCE_SAMPLES,
+    **AUDIT_SAMPLES,
 }
 
 
