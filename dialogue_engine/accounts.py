@@ -23,16 +23,23 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from eventsourcing.sqlite import SQLiteCursor
 
+from .accountforms import check_user_fields
 from .domain import permissions as perms
 from .domain.aggregates import EngineAggregate, now_ms
+from .domain.dialogue import Dialogue
 from .domain.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
-from .domain.permissions import SYSTEM, Actor
+from .domain.jsonvalue import JSON
+from .domain.paging import Page, PageRequest
+from .domain.patching import apply_patch, check_patch
+from .domain.permissions import SYSTEM, Actor, Grant
+from .domain.project import Project
 from .domain.user import (
     API_KEY,
     TOKEN,
@@ -41,19 +48,29 @@ from .domain.user import (
     EmailClaim,
     User,
     UserDirectory,
+    check_grant,
     credential_id,
     email_claim_id,
     normalise_email,
     user_directory_id,
 )
 from .eventstore.application import DialogueStore, UnitOfWork
+from .projections.users import UserRow, UserSummaries
+from .throttle import Throttle
 
 A = TypeVar("A", bound=EngineAggregate)
+T = TypeVar("T")
 
 ACTOR_CACHE_SIZE = 10_000
 TOKEN_TTL_MS = 24 * 60 * 60 * 1000
 MIN_PASSWORD_LENGTH = 8
 DEFAULT_ADMIN_EMAIL = "admin@localhost"
+
+
+class ViewReader(Protocol):
+    """Runs a query on the read models once they hold this process's writes (the engine's)."""
+
+    def __call__(self, query: Callable[[SQLiteCursor], T]) -> T: ...
 
 
 @dataclass(frozen=True)
@@ -101,12 +118,21 @@ class Accounts:
         hasher: PasswordHasher | None = None,
         token_ttl_ms: int = TOKEN_TTL_MS,
         clock: Callable[[], int] = now_ms,
+        login_throttle: Throttle | None = None,
+        read_views: ViewReader | None = None,
     ) -> None:
         self.store = store
         self.hasher = hasher or PasswordHasher()
         self.token_ttl_ms = token_ttl_ms
         self.clock = clock
         self._actors: dict[tuple[UUID, int], Actor] = {}
+        self.login_throttle = login_throttle or Throttle.for_logins(clock=self._now)
+        """Failed sign-ins (and wrong old passwords) per email: then 429 for a while."""
+        self.read_views = read_views
+
+    def _now(self) -> int:
+        """``clock()``, looked up on each call so a clock set later (tests) counts."""
+        return self.clock()
 
     @cached_property
     def _decoy_hash(self) -> str:
@@ -206,6 +232,51 @@ class Accounts:
             raise NotFound("User", user_id)
         return _user_record(self._user(user_id))
 
+    def list_users(self, *, actor: Actor, page: int = 1, per_page: int = 30) -> Page[UserRow]:
+        """Every user in creation order, without permissions (needs ``admin``)."""
+        if not actor.is_admin:
+            raise PermissionDenied("list", "users")
+        request = PageRequest(page, per_page)
+        if self.read_views is None:
+            raise RuntimeError("listing users needs the engine's read models")
+        rows, total = self.read_views(
+            lambda cursor: UserSummaries.query(cursor, request.offset, request.per_page)
+        )
+        return Page(rows, total, request.page, request.per_page)
+
+    def replace_user(self, user_id: str, fields: JSON, *, actor: Actor) -> UserRecord:
+        """Set ``first_name`` and ``last_name`` (one left out becomes empty).
+
+        The user itself or an admin; the email cannot be changed.
+        """
+        checked = check_user_fields(fields)
+        return self._change_user(user_id, actor, lambda user: _rename(user, checked, actor))
+
+    def patch_user(self, user_id: str, patch: JSON, *, actor: Actor) -> UserRecord:
+        """Apply an RFC 6902 patch to ``{first_name, last_name}``, all or nothing."""
+        errors = check_patch(patch)
+        if errors:
+            raise ValidationFailed(errors, "Invalid JSON patch")
+
+        def change(user: User) -> None:
+            current = {"first_name": user.first_name, "last_name": user.last_name}
+            _rename(user, check_user_fields(apply_patch(current, patch)), actor)
+
+        return self._change_user(user_id, actor, change)
+
+    def _change_user(
+        self, user_id: str, actor: Actor, change: Callable[[User], None]
+    ) -> UserRecord:
+        if not perms.can_see_user(actor, user_id):
+            raise NotFound("User", user_id)
+
+        def command(unit: UnitOfWork) -> User:
+            user = self._user_for_change(unit, user_id)
+            change(user)
+            return user
+
+        return _user_record(self.store.write(command))
+
     def grant(
         self,
         user_id: str,
@@ -215,9 +286,18 @@ class Accounts:
         dialogue_id: str | None = None,
         actor: Actor = SYSTEM,
     ) -> PermissionRecord:
-        """Give a user one of the seven permissions (needs ``admin``)."""
-        if not actor.is_admin:
-            raise PermissionDenied("grant", "permissions")
+        """Give a user one of the seven permissions, as :func:`~.permissions.can_grant` allows.
+
+        An admin grants anything; a project admin the project- and dialogue-scoped
+        types inside its own projects; nobody else grants. The project (and the
+        dialogue, inside that project) must exist. An equal grant is returned again.
+        """
+        if not perms.may_see_grants_of(actor, user_id):
+            raise NotFound("User", user_id)
+        wanted = check_grant(type, project_id, dialogue_id)
+        if not perms.can_grant(actor, wanted):
+            raise PermissionDenied("grant", f"{wanted.type} permissions")
+        self._check_scope_exists(wanted)
 
         def command(unit: UnitOfWork) -> tuple[User, str]:
             user = self._user_for_change(unit, user_id)
@@ -230,20 +310,68 @@ class Accounts:
         return next(p for p in _user_record(user).permissions if p.id == grant_id)
 
     def revoke(self, user_id: str, grant_id: str, *, actor: Actor = SYSTEM) -> PermissionRecord:
-        if not actor.is_admin:
-            raise PermissionDenied("revoke", "permissions")
+        """Take a permission back: whoever could grant it may; nobody their own ``admin``
+        (another admin can), so an administrator cannot lock the last one out by mistake."""
+        found = self.get_permission(user_id, grant_id, actor=actor)
+        if not perms.can_grant(actor, _grant_of(found)):
+            raise PermissionDenied("revoke", f"{found.type} permissions")
+        if found.type == perms.ADMIN and user_id == actor.user_id:
+            raise PermissionDenied("revoke", "your own admin permission")
 
         def command(unit: UnitOfWork) -> dict[str, Any]:
             return self._user_for_change(unit, user_id).revoke(grant_id, user_id=actor.user_id)
 
         return _permission_record(self.store.write(command))
 
+    def list_permissions(self, user_id: str, *, actor: Actor) -> list[PermissionRecord]:
+        """The user's permissions ``actor`` may see: its own, all for an admin, and for a
+        project admin those inside its projects (another user's are otherwise not found)."""
+        if not perms.may_see_grants_of(actor, user_id):
+            raise NotFound("User", user_id)
+        permissions = _user_record(self._user(user_id)).permissions
+        return [p for p in permissions if perms.can_see_grant(actor, user_id, _grant_of(p))]
+
+    def get_permission(self, user_id: str, grant_id: str, *, actor: Actor) -> PermissionRecord:
+        for permission in self.list_permissions(user_id, actor=actor):
+            if permission.id == grant_id:
+                return permission
+        raise NotFound("Permission", grant_id, user_id=user_id)
+
+    def _check_scope_exists(self, grant: Grant) -> None:
+        if grant.project_id is not None and self._find_by(grant.project_id, Project) is None:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "unknown",
+                        "/properties/project_id",
+                        f"project {grant.project_id} does not exist",
+                    )
+                ]
+            )
+        if grant.dialogue_id is not None:
+            dialogue = self._find_by(grant.dialogue_id, Dialogue)
+            if dialogue is None or dialogue.project_id != grant.project_id:
+                raise ValidationFailed(
+                    [
+                        FieldError(
+                            "unknown",
+                            "/properties/dialogue_id",
+                            f"dialogue {grant.dialogue_id} is not in project {grant.project_id}",
+                        )
+                    ]
+                )
+
     def change_password(self, old_password: str, new_password: str, *, actor: Actor) -> None:
+        """Needs the current password; a wrong one counts as a failed sign-in of the email."""
         user = self._user(actor.user_id)
+        key = _throttle_key(user.email)
+        self.login_throttle.check(key)
         if not self._verify(user.password_hash, old_password):
+            self.login_throttle.record(key)
             raise ValidationFailed(
                 [FieldError("mismatch", "/old_password", "old_password is not the password")]
             )
+        self.login_throttle.clear(key)
         password_hash = self.hasher.hash(check_password(new_password, "/new_password"))
         self.store.write(
             lambda unit: self._user_for_change(unit, actor.user_id).change_password(
@@ -267,12 +395,22 @@ class Accounts:
     # Sign-in, tokens and API keys
 
     def sign_in(self, email: object, password: object) -> IssuedCredential:
-        """A bearer token for the user with this email and password, or 401."""
+        """A bearer token for the user with this email and password, or 401.
+
+        After ``login_throttle.limit`` failures for one email within its window,
+        every attempt for that email is refused (429) until the oldest failure
+        leaves the window, whether the email is known or not and before the
+        password is looked at.
+        """
+        key = _throttle_key(email)
+        self.login_throttle.check(key)
         user = self._user_by_email(email)
         stored = user.password_hash if user is not None else self._decoy_hash
         if not self._verify(stored, password) or user is None:
+            self.login_throttle.record(key)
             raise AuthenticationFailed("Invalid email or password")
-        return self._issue(user.id, TOKEN, "", self.token_ttl_ms)
+        self.login_throttle.clear(key)
+        return self._issue(user.id, TOKEN, "", self.token_ttl_ms, user.token_generation)
 
     def create_api_key(self, *, actor: Actor, name: object = "") -> IssuedCredential:
         """A new API key of ``actor``'s user; it does not expire until revoked."""
@@ -306,11 +444,10 @@ class Accounts:
             credential is None
             or not hmac.compare_digest(credential.secret_hash, presented)
             or credential.kind != kind
-            or not credential.is_valid_at(self.clock())
         ):
             raise AuthenticationFailed("Invalid or expired credentials")
         user = self._find(_uuid(credential.owner_id), User)
-        if user is None:
+        if user is None or not credential.authenticates_at(self.clock(), user):
             raise AuthenticationFailed("Invalid or expired credentials")
         return self._actor_of(user)
 
@@ -324,12 +461,19 @@ class Accounts:
             actor = self._actors[key] = user.actor
         return actor
 
-    def _issue(self, owner: UUID, kind: str, name: object, ttl_ms: int | None) -> IssuedCredential:
+    def _issue(
+        self, owner: UUID, kind: str, name: object, ttl_ms: int | None, generation: int = 0
+    ) -> IssuedCredential:
         secret = secrets.token_urlsafe(32)
         credential = self.store.write(
             lambda unit: unit.add(
                 Credential.issue(
-                    _digest(secret), owner_id=str(owner), kind=kind, name=name, ttl_ms=ttl_ms
+                    _digest(secret),
+                    owner_id=str(owner),
+                    kind=kind,
+                    name=name,
+                    ttl_ms=ttl_ms,
+                    generation=generation,
                 )
             )
         )
@@ -369,6 +513,12 @@ class Accounts:
             raise NotFound("User", user_id)
         return found
 
+    def _find_by(self, raw_id: str, cls: type[A]) -> A | None:
+        try:
+            return self._find(UUID(raw_id), cls)
+        except ValueError:
+            return None
+
     def _user_for_change(self, unit: UnitOfWork, user_id: str) -> User:
         self._user(user_id)
         return unit.get(UUID(user_id), User)
@@ -390,6 +540,19 @@ def check_password(password: object, at: str = "/password") -> str:
             ]
         )
     return password
+
+
+def _rename(user: User, fields: dict[str, str], actor: Actor) -> None:
+    user.rename(fields["first_name"], fields["last_name"], user_id=actor.user_id)
+
+
+def _grant_of(permission: PermissionRecord) -> Grant:
+    return Grant(permission.type, permission.project_id, permission.dialogue_id)
+
+
+def _throttle_key(email: object) -> str:
+    """One counter per account email, however it is capitalised or padded."""
+    return email.strip().lower() if type(email) is str else ""
 
 
 @lru_cache(maxsize=4096)

@@ -37,9 +37,11 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import LRUCache
+from eventsourcing.sqlite import SQLiteCursor
 
 from .accounts import Accounts
 from .audit import Audit
+from .channels import Channels
 from .domain import permissions as perms
 from .domain.aggregates import check_title
 from .domain.blocktypes import BlockType, BlockTypeRegistry
@@ -63,10 +65,14 @@ from .encoding import DescriptionEncoder
 from .eventstore.application import DialogueStore, UnitOfWork
 from .eventstore.settings import parse_store_url, store_url_from_environment
 from .eventstore.sqlite import view_datastore
+from .mail import MailSettings, Postman
+from .passwords import PasswordResets, reset_ttl_ms
 from .projections.base import ViewRecorder
+from .projections.channels import ChannelSummaries
 from .projections.projector import Progress, Projector
 from .projections.sequences import SequenceView
 from .projections.summaries import DialogueSummaries, ProjectSummaries
+from .projections.users import UserSummaries
 from .sequences import Sequences
 
 T = TypeVar("T")
@@ -216,8 +222,18 @@ class DialogueEngine:
         self._views = recorder
         self._documents: LRUCache[tuple[UUID, int], Document] = LRUCache(maxsize=64)
         self._revision_ids: LRUCache[UUID, dict[str, int]] = LRUCache(maxsize=1000)
-        self.accounts = Accounts(store)
+        self.accounts = Accounts(store, read_views=self._read_views)
         """Users, grants, tokens and API keys (see :mod:`dialogue_engine.accounts`)."""
+        self.channels = Channels(store, self._read_views)
+        """Providers and channels (see :mod:`dialogue_engine.channels`)."""
+        self.mail = MailSettings()
+        self.password_resets = PasswordResets(
+            self.accounts,
+            Postman(self.mail.mailer()),
+            sender=self.mail.sender,
+            ttl_ms=reset_ttl_ms(),
+        )
+        """Reset requests answered alike for every email (see :mod:`dialogue_engine.passwords`)."""
         self.audit = Audit(self)
         """Verify, diff, blame, time travel, replay, export/import, feed (:mod:`dialogue_engine.audit`)."""
         self.sequences = Sequences(self)
@@ -231,6 +247,7 @@ class DialogueEngine:
         block_types: Sequence[BlockType] = (),
         follow: bool = True,
         cache_size: int = 500,
+        mail: MailSettings | None = None,
     ) -> DialogueEngine:
         """Open (creating if needed) the store at ``store_url``.
 
@@ -250,19 +267,39 @@ class DialogueEngine:
         else:
             datastore = view_datastore(settings.env["SQLITE_DBNAME"], settings.lock_timeout)
         recorder = ViewRecorder(
-            datastore, [ProjectSummaries(), DialogueSummaries(), SequenceView()]
+            datastore,
+            [
+                ProjectSummaries(),
+                DialogueSummaries(),
+                UserSummaries(),
+                ChannelSummaries(),
+                SequenceView(),
+            ],
         )
         recorder.create_table()
         engine = cls(store, recorder, registry)
+        data_dir = settings.path.parent if settings.path is not None else None
+        engine.use_mail(mail or MailSettings.from_environment(data_dir))
         if follow:
             engine.projector.start()
         return engine
 
     def close(self) -> None:
         self.projector.stop()
+        self.password_resets.close()
         if self._views.datastore is not getattr(self.store.factory, "datastore", None):
             self._views.datastore.close()
         self.store.close()
+
+    def use_mail(self, settings: MailSettings) -> None:
+        """Send mail as ``settings`` say: SMTP, an outbox folder, or memory.
+
+        ``open`` calls it with ``mail`` or the ``DIALOGUE_ENGINE_SMTP_*``
+        settings (the outbox folder beside a SQLite file by default).
+        """
+        self.mail = settings
+        self.password_resets.postman.mailer = settings.mailer()
+        self.password_resets.sender = settings.sender
 
     def __enter__(self) -> DialogueEngine:
         return self
@@ -829,6 +866,12 @@ class DialogueEngine:
 
     def _catch_up(self) -> None:
         self.projector.ensure(self.store.last_notification_id)
+
+    def _read_views(self, query: Callable[[SQLiteCursor], T]) -> T:
+        """Run ``query`` on the read models once they hold this process's own writes."""
+        self._catch_up()
+        with self._views.datastore.transaction(commit=False) as cursor:
+            return query(cursor)
 
     # Helpers
 

@@ -19,14 +19,17 @@ from starlette.responses import Response
 from ..domain.errors import (
     ConcurrentWrite,
     DomainError,
+    InvalidParameter,
     NotFound,
     PatchConflict,
     PermissionDenied,
+    SequenceInUse,
     StaleRevision,
     ValidationFailed,
 )
 from ..domain.user import AuthenticationFailed
 from ..eventstore.application import StoreUnavailable
+from ..throttle import TooManyAttempts
 from .responses import JSONBytesResponse
 
 
@@ -70,16 +73,19 @@ class MethodNotAllowed(DomainError):
 STATUS: dict[type[BaseException], int] = {
     DomainError: 400,
     ParseError: 400,
+    InvalidParameter: 400,
     AuthenticationFailed: 401,
     PermissionDenied: 403,
     NotFound: 404,
     PathNotFound: 404,
     MethodNotAllowed: 405,
     PatchConflict: 409,
+    SequenceInUse: 409,
     ConcurrentWrite: 409,
     StaleRevision: 412,
     UnsupportedMediaType: 415,
     ValidationFailed: 422,
+    TooManyAttempts: 429,
     StoreUnavailable: 503,
 }
 
@@ -99,6 +105,8 @@ def envelope(type: str, message: str, details: dict[str, Any]) -> dict[str, Any]
 def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationFailed) else None
+    if isinstance(exc, TooManyAttempts):
+        headers = {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, MethodNotAllowed):
         headers = {"Allow": ", ".join(exc.details["allowed"])}
     return JSONBytesResponse(

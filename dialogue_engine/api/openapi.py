@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from . import audit_schemas, sequence_schemas
+from . import sequence_schemas
+from .directory_schemas import DIRECTORY_SCHEMAS, ERRORS_BY_PERMISSION, RATE_LIMITED
 from .routes import ENDPOINTS, Endpoint
 
 _STRING = {"type": "string"}
@@ -225,7 +226,7 @@ SCHEMAS: dict[str, Any] = {
     ),
 }
 SCHEMAS.update(sequence_schemas.SCHEMAS)
-SCHEMAS.update(audit_schemas.SCHEMAS)
+SCHEMAS.update(DIRECTORY_SCHEMAS)
 
 _QUERY: dict[str, dict[str, Any]] = {
     "page": {"type": "integer", "minimum": 1, "default": 1},
@@ -241,13 +242,13 @@ _QUERY: dict[str, dict[str, Any]] = {
     "can_view": _BOOLEAN,
     "can_edit": _BOOLEAN,
 }
-_QUERY.update(audit_schemas.QUERY)
 
 _ERRORS_BY_PERMISSION = {
     "public": (),
     "user": ("401",),
     "projects:create": ("401", "403"),
     "project:read": ("401", "404"),
+    **ERRORS_BY_PERMISSION,
 }
 _ERROR_TEXT = {
     "400": "parse_error: the body is not JSON (the search: invalid_parameter)",
@@ -258,6 +259,7 @@ _ERROR_TEXT = {
     "412": "precondition_failed: If-Match names another revision",
     "415": "unsupported_media_type",
     "422": "validation_error",
+    "429": "rate_limited: too many failed attempts for this email (Retry-After)",
 }
 _HEADER = {"schema": _STRING}
 
@@ -346,7 +348,7 @@ def _responses(item: Endpoint) -> dict[str, Any]:
         schema: dict[str, Any] = _ref(item.response)
         if item.array:
             schema = {"type": "array", "items": schema}
-        success["content"] = {item.produces: {"schema": schema}}
+        success["content"] = {"application/json": {"schema": schema}}
     headers: dict[str, Any] = {}
     if item.status == 201:
         headers["Location"] = _HEADER
@@ -383,4 +385,6 @@ def _error_codes(item: Endpoint) -> list[str]:
         codes.add("412")
     if item.path.startswith("/auth/tokens") and item.method == "POST":
         codes.add("401")
+    if (item.method, item.path) in RATE_LIMITED:
+        codes.add("429")
     return sorted(sequence_schemas.error_codes(item.method, item.path, codes))

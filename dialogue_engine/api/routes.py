@@ -12,6 +12,14 @@ resource in the path:
 - ``dialogue:read`` / ``dialogue:write``: read / write access to the dialogue
   (what cannot be read is 404; readable but not writable is 403);
 - ``dialogue:publish``: ``project:admin`` (release a readable dialogue, else 403).
+- ``admin``: the admin permission (else 403).
+- ``user:self``: the user in the path itself, or an admin (else 404).
+- ``permissions:read`` / ``permissions:grant``: the user itself, an admin, or any
+  project admin (else 404), seeing the grants it could give; granting or
+  revoking one it could not give is 403.
+- ``channel:read`` / ``provider:read``: an admin, or a grant inside a project
+  using the channel (one of the provider's channels), else 404;
+  ``channel:admin``: admin (403 if the channel can be seen, else 404).
 """
 
 from __future__ import annotations
@@ -23,22 +31,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import (
-    accounts,
-    audit,
-    dialogues,
-    events,
-    history,
-    meta,
-    projects,
-    releases,
-    revisions,
-    sequences,
-)
+from . import accounts, channels, dialogues, meta, projects, releases, revisions, sequences, users
 from .requests import JSON_PATCH, Handler, endpoint
 
 PROJECT = "/projects/{project_id}"
 DIALOGUE = PROJECT + "/dialogues/{dialogue_id}"
+USER = "/users/{user_id}"
+CHANNEL = "/channels/{channel_id}"
+PROVIDER = "/providers/{provider_id}"
 SEQUENCE = DIALOGUE + "/sequences/{sequence_id}"
 BLOCK = SEQUENCE + "/blocks/{block_id}"
 PAGING = ("page", "per_page")
@@ -63,10 +63,6 @@ class Endpoint:
     """The success body is an array of ``response`` (paged when ``page`` is in ``query``)."""
     cached_read: bool = False
     """A side-effect-free read tried on the event loop first (see ``requests.endpoint``)."""
-    produces: str = "application/json"
-    """The media type of the success body."""
-    browser: bool = False
-    """A page a browser opens: also takes a token from a query parameter or cookie."""
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -87,6 +83,58 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              "One of the caller's API keys (without its secret)", response="ApiKey"),
     Endpoint("DELETE", "/user/api-keys/{key_id}", accounts.revoke_api_key, "user",
              "Revoke one of the caller's API keys", response="ApiKey"),
+    Endpoint("POST", "/user/password-changes/", users.change_password, "user",
+             "Change the caller's password (the old one is needed)", "PasswordChange",
+             status=204),
+    Endpoint("GET", "/users/", users.list_users, "admin", "Every user",
+             response="UserSummary", query=PAGING, array=True),
+    Endpoint("POST", "/users/", users.create_user, "admin", "Create a user", "NewUser",
+             "UserSummary", 201),
+    Endpoint("GET", USER, users.get_user_by_id, "user:self", "A user",
+             response="UserSummary"),
+    Endpoint("PUT", USER, users.replace_user, "user:self",
+             "Replace a user's names (the email is read-only)", "UserReplacement",
+             "UserSummary"),
+    Endpoint("PATCH", USER, users.patch_user, "user:self",
+             "Patch a user's names (RFC 6902; the email is read-only)", "JsonPatch",
+             "UserSummary", media_type=JSON_PATCH),
+    Endpoint("POST", "/password-resets/", users.request_password_reset, "public",
+             "Mail a reset token to the account with this email, if there is one "
+             "(the answer is the same either way)", "PasswordReset", status=204),
+    Endpoint("POST", "/password-confirmations/", users.confirm_password_reset, "public",
+             "Set a new password with a mailed reset token (single use; ends the "
+             "user's tokens)", "PasswordConfirmation", status=204),
+    Endpoint("GET", USER + "/permissions/", users.list_permissions, "permissions:read",
+             "The user's permissions the caller may see", response="Permission", array=True),
+    Endpoint("POST", USER + "/permissions/", users.grant, "permissions:grant",
+             "Grant a permission (admin: any; project admin: scoped to its projects)",
+             "NewPermission", "Permission"),
+    Endpoint("GET", USER + "/permissions/{permission_id}", users.get_permission,
+             "permissions:read", "One of the user's permissions", response="Permission"),
+    Endpoint("DELETE", USER + "/permissions/{permission_id}", users.revoke,
+             "permissions:grant", "Revoke a permission; the revoked one is returned",
+             response="Permission"),
+    Endpoint("GET", "/channels/", channels.list_channels, "admin", "Every channel",
+             response="Channel", query=PAGING, array=True),
+    Endpoint("POST", "/channels/", channels.create_channel, "admin",
+             "Create a channel of a provider (an extension of source 002)", "NewChannel",
+             "Channel", 201),
+    Endpoint("GET", CHANNEL, channels.get_channel, "channel:read", "A channel",
+             response="Channel"),
+    Endpoint("PUT", CHANNEL, channels.replace_channel, "channel:admin",
+             "Set the project a channel serves (only project_id is written)",
+             "ChannelReplacement", "Channel"),
+    Endpoint("PATCH", CHANNEL, channels.patch_channel, "channel:admin",
+             "Patch the project a channel serves (RFC 6902 on project_id)", "JsonPatch",
+             "Channel", media_type=JSON_PATCH),
+    Endpoint("GET", PROJECT + "/channels/", channels.project_channels, "project:read",
+             "The channels serving a project", response="Channel", array=True),
+    Endpoint("GET", "/providers/", channels.list_providers, "admin", "Every provider",
+             response="ProviderSummary", query=PAGING, array=True),
+    Endpoint("POST", "/providers/", channels.create_provider, "admin",
+             "Create a provider (an extension of source 002)", "NewProvider", "Provider", 201),
+    Endpoint("GET", PROVIDER, channels.get_provider, "provider:read",
+             "A provider with the channels the caller may see", response="Provider"),
     Endpoint("GET", "/block-types/", meta.list_block_types, "user",
              "Registered block types and their JSON Schemas", response="BlockType", array=True),
     Endpoint("GET", "/projects/", projects.list_projects, "user",
@@ -106,7 +154,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", PROJECT + "/dialogues/", dialogues.create_dialogue, "dialogue:create",
              "Create a dialogue (its revision 1)", "NewDialogue", "Dialogue", 201),
     Endpoint("GET", DIALOGUE, dialogues.get_dialogue, "dialogue:read", "A dialogue",
-             response="Dialogue", cached_read=True, query=("as_of",)),
+             response="Dialogue", cached_read=True),
     Endpoint("PUT", DIALOGUE, dialogues.replace_dialogue, "dialogue:write",
              "Replace a dialogue (an edit revision carrying the computed patch)",
              "DialogueReplacement", "Dialogue"),
@@ -133,28 +181,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              releases.get_release_dialogue, "dialogue:read",
              "The dialogue a release pinned ('latest': what end users meet)",
              response="Dialogue", cached_read=True),
-    Endpoint("GET", DIALOGUE + "/verify", audit.verify_dialogue, "dialogue:read",
-             "Recompute the hash chains of the dialogue and its releases; check its snapshots",
-             response="ChainVerification"),
-    Endpoint("GET", DIALOGUE + "/revisions/{revision_id}/diff", audit.diff_revisions,
-             "dialogue:read",
-             "The RFC 6902 patch from this revision's description to revision 'to' "
-             "(default: the current one)", response="JsonPatch", query=("to",),
-             produces=JSON_PATCH),
-    Endpoint("GET", DIALOGUE + "/blame", audit.blame, "dialogue:read",
-             "For the title, each sequence and each block: the revision that last changed it",
-             response="Blame"),
-    Endpoint("GET", DIALOGUE + "/sequences/{sequence_id}/blocks/{block_id}/history",
-             audit.block_history, "dialogue:read",
-             "Every revision that touched the block, with its value after each",
-             response="BlockHistoryEntry", query=PAGING, array=True),
-    Endpoint("GET", DIALOGUE + "/history", history.history_page, "dialogue:read",
-             "The revision history as an HTML page, one revision side by side with the one "
-             "before", response="HtmlPage", query=(*PAGING, "revision", "access_token"),
-             produces="text/html", browser=True),
-    Endpoint("GET", "/events", events.stream_events, "user",
-             "Server-Sent Events of the revisions and releases the caller may see",
-             response="EventStream", query=("after", "timeout"), produces="text/event-stream"),
     Endpoint("GET", "/sequences/search/", sequences.search_sequences, "user",
              "Search the sequences of every dialogue the caller can read (source 001)",
              response="SequenceSearchPage", query=sequences.SEARCH_QUERY),
@@ -218,10 +244,7 @@ def build_routes(endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> list[Route]:
 def _dispatcher(methods: dict[str, Endpoint]) -> Callable[[Request], Awaitable[Response]]:
     handlers = {
         method: endpoint(
-            item.handler,
-            public=item.permission == "public",
-            cached_read=item.cached_read,
-            browser=item.browser,
+            item.handler, public=item.permission == "public", cached_read=item.cached_read
         )
         for method, item in methods.items()
     }

@@ -142,3 +142,59 @@ def visible_projects(actor: Actor) -> frozenset[str] | None:
     if actor.is_admin:
         return None
     return frozenset(g.project_id for g in actor.grants if g.project_id)
+
+
+# Users, grants and channels
+
+GRANTABLE_BY_PROJECT_ADMIN = PROJECT_SCOPED | DIALOGUE_SCOPED
+
+
+def can_see_user(actor: Actor, user_id: str) -> bool:
+    """A user's description: the user itself, or an admin (to anyone else it is not found)."""
+    return actor.is_admin or actor.user_id == user_id
+
+
+def administers_any_project(actor: Actor) -> bool:
+    return any(g.type == PROJECT_ADMIN for g in actor.grants)
+
+
+def can_grant(actor: Actor, grant: Grant) -> bool:
+    """Grant or revoke ``grant``: an admin anything; a project admin the project- and
+    dialogue-scoped types inside a project it administers; nobody else.
+
+    So nobody hands out more than they hold: ``admin`` and ``projects:create``
+    come only from an admin, and a project admin's reach ends at its projects.
+    """
+    if actor.is_admin:
+        return True
+    return (
+        grant.type in GRANTABLE_BY_PROJECT_ADMIN
+        and grant.project_id is not None
+        and actor.holds(PROJECT_ADMIN, grant.project_id)
+    )
+
+
+def can_see_grant(actor: Actor, owner_id: str, grant: Grant) -> bool:
+    """One of a user's permissions, as source 002 lists "the permissions accessible to
+    the authenticating user": its own, all for an admin, those a project admin could grant."""
+    return actor.user_id == owner_id or can_grant(actor, grant)
+
+
+def may_see_grants_of(actor: Actor, owner_id: str) -> bool:
+    """Whether ``actor`` may list another user's permissions at all (else not found)."""
+    return can_see_user(actor, owner_id) or administers_any_project(actor)
+
+
+def can_see_channel(actor: Actor, project_id: str | None) -> bool:
+    """A channel: an admin, or whoever has access to the project using it."""
+    return actor.is_admin or (project_id is not None and can_see_project(actor, project_id))
+
+
+def can_read_template(actor: Actor, project_id: str | None) -> bool:
+    return project_id is None or can_see_project(actor, project_id)
+
+
+def can_write_template(actor: Actor, project_id: str | None) -> bool:
+    if project_id is None:
+        return actor.is_admin
+    return project_write_all(actor, project_id)

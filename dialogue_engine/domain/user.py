@@ -124,6 +124,15 @@ class User(EngineAggregate):
         self.password_hash = password_hash
         self.grants: list[dict[str, Any]] = []
 
+    token_generation = 0
+    """Raised by each password reset; a token issued under an older one no longer works.
+
+    Class defaults (here and ``password_serial``) so users stored before these
+    existed, and their snapshots, read as 0.
+    """
+    password_serial = 0
+    """Raised by every password change or reset: a reset token issued before it is void."""
+
     @classmethod
     def register(
         cls,
@@ -187,6 +196,10 @@ class User(EngineAggregate):
     def change_password(self, password_hash: str, *, user_id: str) -> None:
         self._password_changed(password_hash=password_hash, user_id=user_id)
 
+    def reset_password(self, password_hash: str, *, reset_id: str, user_id: str) -> None:
+        """A new password through the reset token ``reset_id``; ends every issued token."""
+        self._password_reset(password_hash=password_hash, reset_id=reset_id, user_id=user_id)
+
     def rename(self, first_name: object, last_name: object, *, user_id: str) -> None:
         first = check_name(first_name, "/first_name")
         last = check_name(last_name, "/last_name")
@@ -214,6 +227,13 @@ class User(EngineAggregate):
     @event("PasswordChanged", topic="dialogue_engine:User.PasswordChanged")
     def _password_changed(self, password_hash: str, user_id: str) -> None:
         self.password_hash = password_hash
+        self.password_serial = self.password_serial + 1
+
+    @event("PasswordReset", topic="dialogue_engine:User.PasswordReset")
+    def _password_reset(self, password_hash: str, reset_id: str, user_id: str) -> None:
+        self.password_hash = password_hash
+        self.password_serial = self.password_serial + 1
+        self.token_generation = self.token_generation + 1
 
     @event("Renamed", topic="dialogue_engine:User.Renamed")
     def _renamed(self, first_name: str, last_name: str, user_id: str) -> None:
@@ -272,12 +292,19 @@ class Credential(EngineAggregate):
 
     class Created(Aggregate.Created):
         TOPIC = "dialogue_engine:Credential.Created"
+        class_version = 2
+        """v2: ``generation``, the owner's token generation at issue (v1 events: 0)."""
         secret_hash: str
         owner_id: str
         kind: str
         name: str
         created: int
         expires: int | None
+        generation: int
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["generation"] = 0
 
     class Snapshot(BaseSnapshot):
         TOPIC = "dialogue_engine:Credential.Snapshot"
@@ -295,6 +322,7 @@ class Credential(EngineAggregate):
         name: str,
         created: int,
         expires: int | None,
+        generation: int,
     ) -> None:
         self.secret_hash = secret_hash
         self.owner_id = owner_id
@@ -302,7 +330,17 @@ class Credential(EngineAggregate):
         self.name = name
         self.created = created
         self.expires = expires
+        self.generation = generation
         self.revoked = False
+
+    generation = 0
+    """The owner's ``token_generation`` when issued (a class default for old snapshots).
+
+    A token whose generation is not its owner's current one was issued before
+    a password reset and no longer authenticates. Comparing generations, not
+    timestamps, leaves no same-millisecond window and no race: a token issued
+    from a stale read of the user carries the old generation and is void.
+    """
 
     @classmethod
     def issue(
@@ -313,6 +351,7 @@ class Credential(EngineAggregate):
         kind: str,
         name: object = "",
         ttl_ms: int | None = None,
+        generation: int = 0,
     ) -> Credential:
         created = now_ms()
         return cls(
@@ -322,10 +361,18 @@ class Credential(EngineAggregate):
             name=check_name(name, "/name"),
             created=created,
             expires=None if ttl_ms is None else created + ttl_ms,
+            generation=generation,
         )
 
     def is_valid_at(self, now: int) -> bool:
         return not self.revoked and (self.expires is None or now < self.expires)
+
+    def authenticates_at(self, now: int, owner: User) -> bool:
+        """Valid at ``now`` for ``owner`` as it is now: a token also needs the owner's
+        current token generation (a password reset ends tokens; API keys stay)."""
+        if self.kind == TOKEN and self.generation != owner.token_generation:
+            return False
+        return self.is_valid_at(now)
 
     def revoke(self, *, user_id: str) -> None:
         if not self.revoked:

@@ -66,8 +66,9 @@ def test_grants_have_ids_are_reused_when_equal_and_can_be_revoked(
     engine: DialogueEngine,
 ) -> None:
     user = engine.accounts.register("joan@example.org", "password-1")
-    first = engine.accounts.grant(user.id, "project:admin", project_id="p1")
-    again = engine.accounts.grant(user.id, "project:admin", project_id="p1")
+    p1 = engine.create_project("P1").id
+    first = engine.accounts.grant(user.id, "project:admin", project_id=p1)
+    again = engine.accounts.grant(user.id, "project:admin", project_id=p1)
     assert first.id == again.id
     engine.accounts.revoke(user.id, first.id)
     assert engine.accounts.get_user(user.id, actor=Actor.system()).permissions == ()

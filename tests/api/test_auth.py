@@ -168,8 +168,9 @@ def test_user_is_shown_as_the_contract_shows_it(client: TestClient, admin: Calle
 
 def test_scoped_permissions_show_their_ids(client: TestClient, engine: DialogueEngine) -> None:
 
-    reader = caller(engine, ("project:dialogues:read", {"project_id": "p1"}))
+    p1 = engine.create_project("P1").id
+    reader = caller(engine, ("project:dialogues:read", {"project_id": p1}))
     (permission,) = client.get("/user", headers=reader.headers).json()["permissions"]
     assert permission["type"] == "project:dialogues:read"
-    assert permission["properties"] == {"project_id": "p1"}
+    assert permission["properties"] == {"project_id": p1}
     assert len(permission["id"]) == 32

@@ -21,7 +21,7 @@ from dialogue_engine import DialogueEngine
 from dialogue_engine.api.routes import DIALOGUE, ENDPOINTS, PROJECT, Endpoint
 from dialogue_engine.domain.permissions import Actor
 
-from .audit_matrix import AUDIT_SAMPLES
+from .directory_matrix import DIRECTORY_SAMPLES, directory_expected
 from .helpers import JSON_PATCH, Caller, caller, description, new_dialogue, new_project, patch
 
 BASIC = {"public", "user"}
@@ -45,6 +45,9 @@ def expected(endpoint: Endpoint, grant: str) -> int:
     needed = endpoint.permission
     if needed != "public" and grant == "anonymous":
         return 401
+    directory = directory_expected(endpoint, grant, allowed)
+    if directory is not None:
+        return directory
     if needed.startswith(("project:", "dialogue:")) and "project:read" not in allowed:
         return 404
     if needed in ("dialogue:read", "dialogue:write", "dialogue:publish") and (
@@ -152,8 +155,8 @@ SAMPLES: dict[tuple[str, str], Send] = {
     ("POST", DIALOGUE + "/releases/"): _release,
     ("GET", DIALOGUE + "/releases/{release_id}"): _no_body("GET"),
     ("GET", DIALOGUE + "/releases/{release_id}/dialogue"): _no_body("GET"),
+    **DIRECTORY_SAMPLES,
     **SEQUENCE_SAMPLES,
-    **AUDIT_SAMPLES,
 }
 
 

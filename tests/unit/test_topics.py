@@ -16,9 +16,11 @@ import pytest
 from eventsourcing.utils import get_topic, resolve_topic
 
 import dialogue_engine.domain
+from dialogue_engine.domain.channels import Channel, Provider
 from dialogue_engine.domain.dialogue import Dialogue
 from dialogue_engine.domain.project import Project
 from dialogue_engine.domain.releases import ReleaseLog
+from dialogue_engine.domain.resets import PasswordReset
 from dialogue_engine.domain.user import Credential, EmailClaim, User, UserDirectory
 
 PINNED: dict[str, type] = {
@@ -54,6 +56,19 @@ PINNED: dict[str, type] = {
     "dialogue_engine:Credential.Created": Credential.Created,
     "dialogue_engine:Credential.Revoked": Credential.Revoked,
     "dialogue_engine:Credential.Snapshot": Credential.Snapshot,
+    "dialogue_engine:User.PasswordReset": User.PasswordReset,
+    "dialogue_engine:PasswordReset": PasswordReset,
+    "dialogue_engine:PasswordReset.Created": PasswordReset.Created,
+    "dialogue_engine:PasswordReset.Used": PasswordReset.Used,
+    "dialogue_engine:PasswordReset.Snapshot": PasswordReset.Snapshot,
+    "dialogue_engine:Provider": Provider,
+    "dialogue_engine:Provider.Created": Provider.Created,
+    "dialogue_engine:Provider.Snapshot": Provider.Snapshot,
+    "dialogue_engine:Channel": Channel,
+    "dialogue_engine:Channel.Created": Channel.Created,
+    "dialogue_engine:Channel.Assigned": Channel.Assigned,
+    "dialogue_engine:Channel.Unassigned": Channel.Unassigned,
+    "dialogue_engine:Channel.Snapshot": Channel.Snapshot,
 }
 
 
