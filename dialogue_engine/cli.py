@@ -8,6 +8,10 @@ errors to exit codes: 0 success, 1 a domain error (printed as JSON on stderr),
   creates an admin from ``$DIALOGUE_ENGINE_ADMIN_EMAIL`` and
   ``$DIALOGUE_ENGINE_ADMIN_PASSWORD``, or with a random password printed once.
 - ``create-user``: add a user (``--admin`` to grant admin).
+- ``create-provider`` / ``create-channel``: add a provider, or a channel of one
+  (``--project`` lets it serve a project at once); source 002 has no API for
+  either, so these and the admin-only ``POST /providers/`` and
+  ``POST /channels/`` are the ways in.
 - ``rebuild``: drop and rebuild every read model.
 - ``verify``, ``export``, ``import``, ``replay``: the auditor's commands
   (:mod:`dialogue_engine.audit_cli`; ``verify`` exits 3 when the history was altered).
@@ -151,6 +155,36 @@ def _create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _create_provider(args: argparse.Namespace) -> int:
+    with DialogueEngine.open(args.store, follow=False) as engine:
+        provider = engine.channels.create_provider(args.title)
+    print(json.dumps({"id": provider.id, "title": provider.title}))
+    return 0
+
+
+def _create_channel(args: argparse.Namespace) -> int:
+    with DialogueEngine.open(args.store, follow=False) as engine:
+        channel = engine.channels.create_channel(
+            title=args.title or args.address,
+            address=args.address,
+            channel_type=args.type,
+            provider_id=args.provider,
+            is_available=not args.unavailable,
+        )
+        if args.project:
+            channel = engine.channels.assign_channel(channel.id, args.project)
+    shown = {
+        "id": channel.id,
+        "title": channel.title,
+        "address": channel.address,
+        "type": channel.type,
+        "provider_id": channel.provider.id,
+        "project_id": channel.project_id,
+    }
+    print(json.dumps(shown))
+    return 0
+
+
 def _positive(value: str) -> int:
     number = int(value)
     if number < 1:
@@ -191,6 +225,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--store", help="store URL (default: $DIALOGUE_ENGINE_STORE or SQLite)"
     )
     create_user.set_defaults(run=_create_user)
+
+    store_help = "store URL (default: $DIALOGUE_ENGINE_STORE or SQLite)"
+    create_provider = commands.add_parser("create-provider", help="add a channel provider")
+    create_provider.add_argument("--title", required=True, help="e.g. Twitter, MTN Nigeria")
+    create_provider.add_argument("--store", help=store_help)
+    create_provider.set_defaults(run=_create_provider)
+
+    create_channel = commands.add_parser("create-channel", help="add a channel of a provider")
+    create_channel.add_argument("--provider", required=True, help="the provider's id")
+    create_channel.add_argument("--type", required=True, help="e.g. sms, ussd, twitter")
+    create_channel.add_argument("--address", required=True, help="e.g. 2233, *120*321#, @foo")
+    create_channel.add_argument("--title", help="default: the address")
+    create_channel.add_argument("--project", help="a project id the channel serves at once")
+    create_channel.add_argument(
+        "--unavailable", action="store_true", help="mark it not available for use"
+    )
+    create_channel.add_argument("--store", help=store_help)
+    create_channel.set_defaults(run=_create_channel)
 
     from .audit_cli import add_audit_commands  # it imports ProgressBar from here
 
