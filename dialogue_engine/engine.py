@@ -29,6 +29,7 @@ Example::
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from .channels import Channels
 from .domain import permissions as perms
 from .domain.aggregates import check_title
 from .domain.blocktypes import BlockType, BlockTypeRegistry
+from .domain.description import changed_template_references, template_references
 from .domain.dialogue import Dialogue, Revision, revision_from_event, revision_id
 from .domain.errors import (
     DomainError,
@@ -59,8 +61,9 @@ from .domain.paging import Page, PageRequest
 from .domain.patching import apply_patch, check_patch
 from .domain.permissions import SYSTEM, Actor
 from .domain.project import Project
-from .domain.releases import Release, ReleaseLog, release_log_id
+from .domain.releases import Release, ReleaseLog, TemplatePin, release_log_id
 from .domain.revisions import EditRequest, RevertRequest, RevisionRequest, parse_revisions
+from .domain.templatefields import DEFAULT_LOCALE
 from .encoding import DescriptionEncoder
 from .eventstore.application import DialogueStore, UnitOfWork
 from .eventstore.settings import parse_store_url, store_url_from_environment
@@ -72,10 +75,15 @@ from .projections.channels import ChannelSummaries
 from .projections.projector import Progress, Projector
 from .projections.sequences import SequenceView
 from .projections.summaries import DialogueSummaries, ProjectSummaries
+from .projections.templates import TemplateCatalog
 from .projections.users import UserSummaries
+from .rendering.pool import DEFAULT_TIMEOUT, Renderer
 from .sequences import Sequences
+from .templates import RenderedTemplate, Templates, TemplateVersionRecord
 
 T = TypeVar("T")
+
+DEFAULT_LOCALE_VAR = "DIALOGUE_ENGINE_DEFAULT_LOCALE"
 
 REVISION_ORDERINGS = ("number", "-number", "created", "-created")
 DESCRIPTIONS = DescriptionEncoder()
@@ -208,13 +216,21 @@ class ReleaseRecord:
     revision_number: int
     created: int
     user_id: str
+    templates: dict[str, str] = field(default_factory=dict, compare=False)
+    """``{template_id: version_id}``: the template versions the release pinned."""
 
 
 class DialogueEngine:
     """Projects, dialogues, revisions and releases over one event store."""
 
     def __init__(
-        self, store: DialogueStore, recorder: ViewRecorder, block_types: BlockTypeRegistry
+        self,
+        store: DialogueStore,
+        recorder: ViewRecorder,
+        block_types: BlockTypeRegistry,
+        *,
+        default_locale: str = DEFAULT_LOCALE,
+        renderer: Renderer | None = None,
     ) -> None:
         self.store = store
         self.block_types = block_types
@@ -234,10 +250,15 @@ class DialogueEngine:
             ttl_ms=reset_ttl_ms(),
         )
         """Reset requests answered alike for every email (see :mod:`dialogue_engine.passwords`)."""
-        self.audit = Audit(self)
-        """Verify, diff, blame, time travel, replay, export/import, feed (:mod:`dialogue_engine.audit`)."""
+        self.templates = Templates(
+            store, recorder, self._catch_up, default_locale=default_locale, renderer=renderer
+        )
+        """Message templates, versions and locales (see :mod:`dialogue_engine.templates`)."""
         self.sequences = Sequences(self)
         """Sequence and block sub-resources and search (see :mod:`dialogue_engine.sequences`)."""
+        self.audit = Audit(self)
+        """Verify, diff, blame, time travel, replay, export/import, feed
+        (:mod:`dialogue_engine.audit`)."""
 
     @classmethod
     def open(
@@ -248,6 +269,8 @@ class DialogueEngine:
         follow: bool = True,
         cache_size: int = 500,
         mail: MailSettings | None = None,
+        default_locale: str | None = None,
+        render_timeout: float = DEFAULT_TIMEOUT,
     ) -> DialogueEngine:
         """Open (creating if needed) the store at ``store_url``.
 
@@ -255,6 +278,9 @@ class DialogueEngine:
         ``sqlite:///var/dialogue-engine.db``. ``block_types`` are registered
         beside the built-ins. With ``follow`` a background thread keeps the
         read models current; without it they catch up when a list is read.
+        ``default_locale`` (templates) defaults to
+        ``$DIALOGUE_ENGINE_DEFAULT_LOCALE``, then ``en-US``; a template render
+        taking longer than ``render_timeout`` seconds is stopped.
         """
         settings = parse_store_url(store_url_from_environment(store_url))
         store = DialogueStore(settings.env, cache_size=cache_size)
@@ -273,11 +299,19 @@ class DialogueEngine:
                 DialogueSummaries(),
                 UserSummaries(),
                 ChannelSummaries(),
+                TemplateCatalog(),
                 SequenceView(),
             ],
         )
         recorder.create_table()
-        engine = cls(store, recorder, registry)
+        locale = default_locale or os.environ.get(DEFAULT_LOCALE_VAR) or DEFAULT_LOCALE
+        engine = cls(
+            store,
+            recorder,
+            registry,
+            default_locale=locale,
+            renderer=Renderer(timeout=render_timeout),
+        )
         data_dir = settings.path.parent if settings.path is not None else None
         engine.use_mail(mail or MailSettings.from_environment(data_dir))
         if follow:
@@ -287,6 +321,7 @@ class DialogueEngine:
     def close(self) -> None:
         self.projector.stop()
         self.password_resets.close()
+        self.templates.close()
         if self._views.datastore is not getattr(self.store.factory, "datastore", None):
             self._views.datastore.close()
         self.store.close()
@@ -444,19 +479,20 @@ class DialogueEngine:
         self._visible_project(project_id, actor)
         if not perms.can_admin_project(actor, project_id):
             raise PermissionDenied("create dialogues in", f"project {project_id}")
-        dialogue = self.store.write(
-            lambda unit: unit.add(
-                Dialogue.start(
-                    project_id,
-                    description,
-                    registry=self.block_types,
-                    user_id=actor.user_id,
-                    created=created,
-                    details=details,
-                )
+
+        def command(unit: UnitOfWork) -> Dialogue:
+            dialogue = Dialogue.start(
+                project_id,
+                description,
+                registry=self.block_types,
+                user_id=actor.user_id,
+                created=created,
+                details=details,
             )
-        )
-        return self._record(dialogue, actor)
+            self._check_templates(dialogue.description, None, project_id)
+            return unit.add(dialogue)
+
+        return self._record(self.store.write(command), actor)
 
     def get_dialogue(
         self, project_id: str, dialogue_id: str, *, actor: Actor = SYSTEM
@@ -549,6 +585,7 @@ class DialogueEngine:
 
         def command(unit: UnitOfWork) -> Dialogue:
             dialogue = self._writable(unit, project_id, dialogue_id, actor, expected_revision)
+            before = dialogue.description
             dialogue.replace(
                 description,
                 registry=self.block_types,
@@ -558,6 +595,7 @@ class DialogueEngine:
                 created=created,
                 may_archive=may_archive,
             )
+            self._check_templates(dialogue.description, before, project_id)
             return dialogue
 
         return self._record(self.store.write(command), actor)
@@ -619,7 +657,9 @@ class DialogueEngine:
             for index, request in enumerate(requests):
                 prefix = f"/{index}" if bulk else ""
                 try:
+                    before = dialogue.description
                     self._apply_request(dialogue, request, actor, may_archive, in_this_bulk)
+                    self._check_templates(dialogue.description, before, project_id)
                 except ValidationFailed as e:
                     raise ValidationFailed(
                         [err.under(prefix) for err in e.errors], e.message
@@ -675,6 +715,17 @@ class DialogueEngine:
             created=request.created,
             may_archive=may_archive,
         )
+
+    def _check_templates(self, description: JSON, before: JSON, project_id: str) -> None:
+        """Blocks new or changed since ``before`` reference only usable templates (else 422)."""
+        errors = []
+        for at, template_id, version_id in changed_template_references(description, before):
+            problem = self.templates.reference_error(template_id, version_id, project_id)
+            if problem is not None:
+                path = f"{at}/properties/{problem.member}"
+                errors.append(FieldError("reference", path, problem.message))
+        if errors:
+            raise ValidationFailed(errors)
 
     def _readable(self, project_id: str, dialogue_id: str, actor: Actor) -> Dialogue:
         if not perms.can_read_dialogue(actor, project_id, dialogue_id):
@@ -807,10 +858,34 @@ class DialogueEngine:
             current = unit.get(dialogue.id, Dialogue)
             _check_expected(current, expected_revision)
             return log.release(
-                number, latest_revision=current.version, user_id=actor.user_id, created=created
+                number,
+                latest_revision=current.version,
+                user_id=actor.user_id,
+                created=created,
+                pins=self._pins(dialogue.id, number, project_id),
             )
 
         return _release_record(dialogue.id, self.store.write(command))
+
+    def _pins(self, dialogue_id: UUID, number: int, project_id: str) -> tuple[TemplatePin, ...]:
+        """The published version of every template revision ``number`` references, now."""
+        if not 1 <= number <= self.store.get(dialogue_id, Dialogue).version:
+            return ()
+        description = self.store.get_at(dialogue_id, number, Dialogue).description
+        pins: dict[str, TemplatePin] = {}
+        errors = []
+        for (template_id, _), at in template_references(description).items():
+            if template_id in pins:
+                continue
+            problem = self.templates.reference_error(template_id, None, project_id)
+            if problem is not None:
+                path = f"{at}/properties/{problem.member}"
+                errors.append(FieldError("reference", path, problem.message))
+                continue
+            pins[template_id] = self.templates.pin(template_id)
+        if errors:
+            raise ValidationFailed(errors, "A template this revision references cannot be pinned")
+        return tuple(pins[key] for key in sorted(pins))
 
     def list_releases(
         self,
@@ -844,6 +919,42 @@ class DialogueEngine:
         dialogue = self._readable(project_id, dialogue_id, actor)
         found = self._find_release(dialogue, release, dialogue_id)
         return self._record(dialogue, actor, found.revision_number)
+
+    def get_release_template(
+        self,
+        project_id: str,
+        dialogue_id: str,
+        release: str,
+        template_id: str,
+        *,
+        actor: Actor = SYSTEM,
+    ) -> TemplateVersionRecord:
+        """The template version a release pinned, as it was when released."""
+        dialogue = self._readable(project_id, dialogue_id, actor)
+        pin = self._pin_of(self._find_release(dialogue, release, dialogue_id), template_id)
+        return self.templates.pinned_version(pin)
+
+    def render_release_template(
+        self,
+        project_id: str,
+        dialogue_id: str,
+        release: str,
+        template_id: str,
+        template_data: JSON = None,
+        *,
+        actor: Actor = SYSTEM,
+    ) -> RenderedTemplate:
+        """The pinned version, as released, rendered with ``template_data``."""
+        dialogue = self._readable(project_id, dialogue_id, actor)
+        pin = self._pin_of(self._find_release(dialogue, release, dialogue_id), template_id)
+        return self.templates.render_pinned(pin, template_data)
+
+    @staticmethod
+    def _pin_of(release: Release, template_id: str) -> TemplatePin:
+        for pin in release.pins:
+            if pin.template_id == template_id:
+                return pin
+        raise NotFound("Template", str(template_id), release_id=release.id)
 
     def _releases(self, dialogue: Dialogue) -> list[Release]:
         log = self.store.find(release_log_id(dialogue.id), ReleaseLog)
@@ -989,6 +1100,7 @@ def _release_record(dialogue_id: UUID, release: Release) -> ReleaseRecord:
         revision_number=release.revision_number,
         created=release.created,
         user_id=release.user_id,
+        templates=release.templates,
     )
 
 

@@ -37,6 +37,119 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+_SECONDS = {"type": "integer", "description": "Unix seconds."}
+_VERSION_FIELDS: dict[str, Any] = {
+    "name": {"type": "string", "minLength": 1},
+    "subject": {"type": "string", "minLength": 1},
+    "preheader": _STRING,
+    "html": _STRING,
+    "text": _STRING,
+    "amp_html": _STRING,
+    "template_data": {"type": "object", "description": "Sample data for rendering."},
+}
+_NEEDS_BODY = {"anyOf": [{"required": ["html"]}, {"required": ["text"]}]}
+_LOCALE = {"type": "string", "description": "A BCP 47 code, e.g. en-US."}
+_TAGS = {"type": "array", "items": {"type": "string", "minLength": 1}, "maxItems": 3}
+TEMPLATE_SCHEMAS: dict[str, Any] = {
+    "Success": _object(
+        {"success": {"const": True}, "status": {"const": "OK"}}, ("success", "status")
+    ),
+    "Template": _object(
+        {
+            "id": _STRING,
+            "name": _STRING,
+            "created": _SECONDS,
+            "locale": _LOCALE,
+            "versions": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "name": _STRING,
+                        "id": _STRING,
+                        "published": _BOOLEAN,
+                        "created": _SECONDS,
+                        "modified": _SECONDS,
+                    }
+                ),
+            },
+            "tags": _TAGS,
+            "project_id": _STRING,
+        },
+        ("id", "name", "created", "locale", "versions", "tags"),
+    ),
+    "NewTemplate": {
+        **_object(
+            {**_VERSION_FIELDS, "locale": _LOCALE, "tags": _TAGS, "project_id": _STRING},
+            ("name", "subject"),
+        ),
+        **_NEEDS_BODY,
+    },
+    "CreatedTemplate": _object(
+        {"id": _STRING, "locale": _LOCALE, "name": _STRING}, ("id", "locale", "name")
+    ),
+    "TemplateUpdate": {
+        "description": "Read-only members (id, created, locale, versions) are ignored.",
+        **_object({"name": {"type": "string", "minLength": 1}, "tags": _TAGS}),
+    },
+    "NewTemplateLocale": {
+        **_object({**_VERSION_FIELDS, "locale": _LOCALE}, ("name", "subject", "locale")),
+        **_NEEDS_BODY,
+    },
+    "CreatedTemplateLocale": _object(
+        {"id": _STRING, "locale": _LOCALE, "name": _STRING, "version_id": _STRING},
+        ("id", "locale", "name", "version_id"),
+    ),
+    "TemplateVersion": _object(
+        {
+            "id": _STRING,
+            "created": _SECONDS,
+            "modified": _SECONDS,
+            "published": _BOOLEAN,
+            **_VERSION_FIELDS,
+            "html": {"type": ["string", "null"]},
+            "text": {"type": ["string", "null"]},
+        },
+        ("id", "created", "modified", "published", "name", "subject", "html", "text"),
+    ),
+    "NewTemplateVersion": {
+        **_object(
+            {**_VERSION_FIELDS, "locale": _LOCALE, "published": _BOOLEAN}, ("name", "subject")
+        ),
+        **_NEEDS_BODY,
+    },
+    "TemplateVersionReplacement": {
+        "description": "Replaces the version; read-only members (id, created, modified) "
+        "are ignored.",
+        **_object(
+            {
+                **_VERSION_FIELDS,
+                "published": _BOOLEAN,
+                "id": _STRING,
+                "created": _SECONDS,
+                "modified": _SECONDS,
+            },
+            ("name", "subject"),
+        ),
+        **_NEEDS_BODY,
+    },
+    "RenderRequest": _object(
+        {"template_data": {"type": "object", "description": "Default: the version's sample."}}
+    ),
+    "RenderedTemplate": _object(
+        {
+            "template_id": _STRING,
+            "version_id": _STRING,
+            "locale": _LOCALE,
+            "subject": _STRING,
+            "html": {"type": ["string", "null"]},
+            "text": {"type": ["string", "null"]},
+            "preheader": _STRING,
+            "amp_html": _STRING,
+        },
+        ("subject", "html", "text"),
+    ),
+}
+
 _DIALOGUE_FLAGS = {
     "id": {**_STRING, **_READ_ONLY},
     "url": {**_STRING, **_READ_ONLY},
@@ -222,8 +335,14 @@ SCHEMAS: dict[str, Any] = {
             "number": {"type": "integer", "minimum": 1},
             "revision_id": _STRING,
             "created": _MS,
+            "templates": {
+                "type": "object",
+                "additionalProperties": _STRING,
+                "description": "template_id -> the version_id the release pinned.",
+            },
         }
     ),
+    **TEMPLATE_SCHEMAS,
 }
 SCHEMAS.update(sequence_schemas.SCHEMAS)
 SCHEMAS.update(DIRECTORY_SCHEMAS)
@@ -236,6 +355,9 @@ _QUERY: dict[str, dict[str, Any]] = {
         "items": {"enum": ["number", "-number", "created", "-created"]},
         "default": ["-number"],
     },
+    "name": {"type": "string", "description": "Templates whose name contains it (any case)."},
+    "tag": {"type": "string", "description": "Templates with this tag."},
+    "locale": {"type": "string", "description": "Templates with this locale (shown in it)."},
     "is_archived": _BOOLEAN,
     "is_published": _BOOLEAN,
     "has_changes": _BOOLEAN,
@@ -248,6 +370,8 @@ _ERRORS_BY_PERMISSION = {
     "user": ("401",),
     "projects:create": ("401", "403"),
     "project:read": ("401", "404"),
+    "template:create": ("401", "403"),
+    "template:read": ("401", "404"),
     **ERRORS_BY_PERMISSION,
 }
 _ERROR_TEXT = {
@@ -289,7 +413,7 @@ def openapi_document(endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> dict[str, A
 
 def _operation(item: Endpoint) -> dict[str, Any]:
     operation: dict[str, Any] = {
-        "operationId": item.handler.__name__,
+        "operationId": item.handler.__name__ + ("_in_locale" if "{locale}" in item.path else ""),
         "summary": item.summary,
         "parameters": _parameters(item),
         "responses": _responses(item),
@@ -299,7 +423,7 @@ def _operation(item: Endpoint) -> dict[str, Any]:
         operation["description"] = f"Needs: {item.permission}."
     if item.request is not None:
         operation["requestBody"] = {
-            "required": item.request != "NewApiKey",
+            "required": item.request not in ("NewApiKey", "RenderRequest"),
             "content": {item.media_type: {"schema": _ref(item.request)}},
         }
     return operation

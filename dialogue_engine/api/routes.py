@@ -12,6 +12,11 @@ resource in the path:
 - ``dialogue:read`` / ``dialogue:write``: read / write access to the dialogue
   (what cannot be read is 404; readable but not writable is 403);
 - ``dialogue:publish``: ``project:admin`` (release a readable dialogue, else 403).
+- ``template:read`` / ``template:write``: read / write the template in the path
+  (a template of a project follows that project's permissions; one without is
+  read by every caller and written by admins; unreadable is 404, readable but
+  not writable 403);
+- ``template:create``: write access to the body's ``project_id`` (admin without one).
 - ``admin``: the admin permission (else 403).
 - ``user:self``: the user in the path itself, or an admin (else 404).
 - ``permissions:read`` / ``permissions:grant``: the user itself, an admin, or any
@@ -31,7 +36,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import accounts, channels, dialogues, meta, projects, releases, revisions, sequences, users
+from . import (
+    accounts,
+    channels,
+    dialogues,
+    meta,
+    projects,
+    releases,
+    revisions,
+    sequences,
+    templates,
+    users,
+)
 from .requests import JSON_PATCH, Handler, endpoint
 
 PROJECT = "/projects/{project_id}"
@@ -41,6 +57,8 @@ CHANNEL = "/channels/{channel_id}"
 PROVIDER = "/providers/{provider_id}"
 SEQUENCE = DIALOGUE + "/sequences/{sequence_id}"
 BLOCK = SEQUENCE + "/blocks/{block_id}"
+TEMPLATE = "/templates/{template_id}"
+TEMPLATE_LOCALE = TEMPLATE + "/locales/{locale}"
 PAGING = ("page", "per_page")
 ORDERED_PAGING = (*PAGING, "ordering")
 
@@ -217,6 +235,51 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              "Replace a block (an update_block revision)", "BlockReplacement", "BlockResource"),
     Endpoint("DELETE", BLOCK, sequences.delete_block, "dialogue:write",
              "Remove a block (a remove_block revision)", response="BlockResource"),
+    Endpoint("GET", DIALOGUE + "/releases/{release_id}/templates/{template_id}",
+             templates.get_release_template, "dialogue:read",
+             "A template version the release pinned, as it was when released",
+             response="TemplateVersion"),
+    Endpoint("POST", DIALOGUE + "/releases/{release_id}/templates/{template_id}/render",
+             templates.render_release_template, "dialogue:read",
+             "Render a template version the release pinned, as it was when released",
+             "RenderRequest", "RenderedTemplate"),
+    Endpoint("GET", "/templates", templates.list_templates, "user",
+             "Templates the caller can read (filters: name contains, tag, locale)",
+             response="Template", query=(*PAGING, *templates.LIST_FILTERS), array=True),
+    Endpoint("POST", "/templates", templates.create_template, "template:create",
+             "Create a template with its first (published) version",
+             "NewTemplate", "CreatedTemplate", 201),
+    *(
+        endpoint
+        for base, where in ((TEMPLATE, "default locale"), (TEMPLATE_LOCALE, "locale"))
+        for endpoint in (
+            Endpoint("GET", base, templates.get_template, "template:read",
+                     f"A template and its versions in the {where}", response="Template"),
+            Endpoint("PUT", base, templates.update_template, "template:write",
+                     "Rename a template or replace its tags", "TemplateUpdate", "Success"),
+            Endpoint("DELETE", base, templates.delete_template, "template:write",
+                     "Delete a template (every locale)" if base == TEMPLATE
+                     else "Delete one locale of a template", response="Success"),
+            Endpoint("GET", base + "/versions", templates.list_versions, "template:read",
+                     f"Versions of a template in the {where}, with html and text",
+                     response="TemplateVersion", array=True),
+            Endpoint("POST", base + "/versions", templates.create_version, "template:write",
+                     f"Add a version in the {where} (published: true publishes it)",
+                     "NewTemplateVersion", "TemplateVersion", 201),
+            Endpoint("GET", base + "/versions/{version_id}", templates.get_version,
+                     "template:read", f"A version in the {where}, with html and text",
+                     response="TemplateVersion"),
+            Endpoint("PUT", base + "/versions/{version_id}", templates.replace_version,
+                     "template:write", f"Replace a version in the {where}",
+                     "TemplateVersionReplacement", "TemplateVersion"),
+            Endpoint("POST", base + "/versions/{version_id}/render", templates.render_version,
+                     "template:read", f"Render a version in the {where} with template_data",
+                     "RenderRequest", "RenderedTemplate"),
+        )
+    ),
+    Endpoint("POST", TEMPLATE + "/locales", templates.add_locale, "template:write",
+             "Add a locale with its first (published) version", "NewTemplateLocale",
+             "CreatedTemplateLocale", 201),
 )  # fmt: skip
 
 

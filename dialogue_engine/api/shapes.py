@@ -99,6 +99,7 @@ def release(project_id: str, dialogue_id: str, release: ReleaseRecord) -> dict[s
         "number": release.number,
         "revision_id": release.revision_id,
         "created": release.created,
+        "templates": dict(release.templates),
     }
 
 

@@ -4,7 +4,9 @@ The built-ins ship with the engine; library users register more with
 :meth:`BlockTypeRegistry.register`. Whatever the type, a string member named
 ``next`` anywhere inside ``properties`` names a sequence of the same dialogue
 (that is how questions, routes and custom types point onwards), and the
-description validator checks it.
+description validator checks it. Likewise a string ``template_id`` at the top
+of ``properties`` (with an optional ``version_id``) references a template; the
+engine checks that it exists (:func:`template_reference`).
 
 Validating one block with ``jsonschema`` costs ~40 µs, so results are memoised
 by the block's canonical encoding: re-validating an unchanged block is a dict
@@ -60,11 +62,14 @@ BUILTIN_TYPES: tuple[BlockType, ...] = (
         "message",
         {
             "type": "object",
-            "properties": {"text": _TEXT},
-            "required": ["text"],
+            "properties": {"text": _TEXT, "template_id": _TEXT, "version_id": _TEXT},
+            "if": {"required": ["template_id"]},
+            "else": {"required": ["text"]},
+            "dependentRequired": {"version_id": ["template_id"]},
             "additionalProperties": False,
         },
-        "Sends a text to the participant.",
+        "Sends a text to the participant: `text`, or a template reference "
+        "(`template_id` [+ `version_id`]).",
     ),
     BlockType(
         "question",
@@ -135,8 +140,8 @@ BUILTIN_TYPES: tuple[BlockType, ...] = (
             "properties": {
                 "subject": _TEXT,
                 "body": _TEXT,
-                "template_id": {"type": "string", "minLength": 1},
-                "version_id": {"type": "string", "minLength": 1},
+                "template_id": _TEXT,
+                "version_id": _TEXT,
                 "send_at": {"type": "string", "pattern": ISO_8601_PATTERN},
             },
             "anyOf": [{"required": ["subject", "body"]}, {"required": ["template_id"]}],
@@ -238,3 +243,14 @@ def next_references(properties: JSON, path: str = "") -> Iterator[tuple[str, str
         for index, value in enumerate(properties):
             if type(value) in (dict, list):
                 yield from next_references(value, f"{path}/{index}")
+
+
+def template_reference(properties: JSON) -> tuple[str, str | None] | None:
+    """``(template_id, version_id or None)`` a block's properties reference, if any."""
+    if type(properties) is not dict:
+        return None
+    template_id = properties.get("template_id")
+    if type(template_id) is not str:
+        return None
+    version_id = properties.get("version_id")
+    return template_id, version_id if type(version_id) is str else None

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .blocktypes import SYMBOL_PATTERN, BlockTypeRegistry, next_references
+from .blocktypes import SYMBOL_PATTERN, BlockTypeRegistry, next_references, template_reference
 from .errors import FieldError, ValidationFailed
 from .jsonvalue import JSON
 
@@ -256,3 +256,56 @@ def _unique(value: Any, at: str, kind: str, seen: dict[Any, str], errors: list[F
         )
     else:
         seen[value] = at.rsplit("/", 1)[0]
+
+
+def changed_template_references(
+    description: JSON, previous: JSON | None = None
+) -> list[tuple[str, str, str | None]]:
+    """``(block path, template_id, version_id or None)`` of each block that references a
+    template and is new or changed since ``previous`` (descriptions are copy-on-write:
+    an unchanged block is the very same object, and is skipped)."""
+    if type(description) is not dict:
+        return []
+    old = previous if type(previous) is dict else {}
+    if description is old:
+        return []
+    sequences = description.get("sequences")
+    if type(sequences) is not list:
+        return []
+    old_sequences: Any = old.get("sequences")
+    aligned, changed = _changed_items(sequences, old_sequences)
+    found = []
+    for i in changed:
+        sequence = sequences[i]
+        blocks = sequence.get("blocks") if type(sequence) is dict else None
+        if type(blocks) is not list:
+            continue
+        previous_sequence = old_sequences[i] if aligned else None
+        old_blocks = previous_sequence.get("blocks") if type(previous_sequence) is dict else None
+        _, changed_blocks = _changed_items(blocks, old_blocks)
+        for j in changed_blocks:
+            block = blocks[j]
+            reference = template_reference(block.get("properties")) if type(block) is dict else None
+            if reference is not None:
+                found.append((f"/sequences/{i}/blocks/{j}", *reference))
+    return found
+
+
+def template_references(description: JSON) -> dict[tuple[str, str | None], str]:
+    """Every ``(template_id, version_id or None)`` a description's blocks reference,
+    with the path of the first block that does."""
+    found: dict[tuple[str, str | None], str] = {}
+    sequences = description.get("sequences") if type(description) is dict else None
+    if type(sequences) is not list:
+        return found
+    for i, sequence in enumerate(sequences):
+        blocks = sequence.get("blocks") if type(sequence) is dict else None
+        if type(blocks) is not list:
+            continue
+        for j, block in enumerate(blocks):
+            if type(block) is not dict:
+                continue
+            reference = template_reference(block.get("properties"))
+            if reference is not None:
+                found.setdefault(reference, f"/sequences/{i}/blocks/{j}")
+    return found

@@ -9,7 +9,12 @@
   dialogue of one project.
 - ``dialogue:read`` / ``dialogue:write``: read / write one dialogue.
 
-Write implies read. Seeing a project needs any grant inside it. What a caller
+Write implies read. Seeing a project needs any grant inside it.
+
+Templates follow their project's permissions: any grant inside the project
+reads them, ``project:admin`` and ``project:dialogues:write`` write them.
+A template without a project is read by every authenticated user and written
+by admins only. What a caller
 may not see is reported as not found; what it may see but not change is a
 permission error. Pure functions over an :class:`Actor`; no I/O.
 """

@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from dialogue_engine import DialogueEngine
 from dialogue_engine.api.app import create_app
+from dialogue_engine.rendering.pool import Renderer
 
 from .helpers import Caller, caller
 
@@ -17,11 +18,21 @@ from .helpers import Caller, caller
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
+@pytest.fixture(scope="session")
+def shared_renderer() -> Iterator[Renderer]:
+    """One pool of rendering workers for every test (starting one costs ~0.2 s)."""
+    renderer = Renderer()
+    yield renderer
+    renderer.close()
+
+
 @pytest.fixture
-def engine() -> Iterator[DialogueEngine]:
+def engine(shared_renderer: Renderer) -> Iterator[DialogueEngine]:
     with DialogueEngine.open("memory://") as opened:
         opened.accounts.hasher = CHEAP_HASHER
+        own, opened.templates.renderer = opened.templates.renderer, shared_renderer
         yield opened
+        opened.templates.renderer = own
 
 
 @pytest.fixture

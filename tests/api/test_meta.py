@@ -28,7 +28,7 @@ def test_block_types_lists_each_registered_type_with_its_schema(
     assert {"message", "question", "freetext", "route", "email", "end"} <= set(types)
     for block_type in types.values():
         jsonschema.Draft202012Validator.check_schema(block_type["schema"])
-    assert types["message"]["schema"]["required"] == ["text"]
+    assert types["message"]["schema"]["else"] == {"required": ["text"]}
 
 
 def test_block_types_need_authentication(client: TestClient) -> None:

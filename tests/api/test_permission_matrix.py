@@ -18,9 +18,17 @@ import pytest
 from starlette.testclient import TestClient
 
 from dialogue_engine import DialogueEngine
-from dialogue_engine.api.routes import DIALOGUE, ENDPOINTS, PROJECT, Endpoint
+from dialogue_engine.api.routes import (
+    DIALOGUE,
+    ENDPOINTS,
+    PROJECT,
+    TEMPLATE,
+    TEMPLATE_LOCALE,
+    Endpoint,
+)
 from dialogue_engine.domain.permissions import Actor
 
+from .audit_matrix import AUDIT_SAMPLES
 from .directory_matrix import DIRECTORY_SAMPLES, directory_expected
 from .helpers import JSON_PATCH, Caller, caller, description, new_dialogue, new_project, patch
 
@@ -30,17 +38,32 @@ WRITE = {*READ, "dialogue:write"}
 ABILITIES: dict[str, set[str]] = {
     "anonymous": {"public"},
     "none": BASIC,
-    "admin": {*WRITE, "projects:create", "project:admin", "dialogue:create", "dialogue:publish"},
+    "admin": {
+        *WRITE,
+        "projects:create",
+        "project:admin",
+        "dialogue:create",
+        "dialogue:publish",
+        "template:write",
+    },
     "projects:create": {*BASIC, "projects:create"},
-    "project:admin": {*WRITE, "project:admin", "dialogue:create", "dialogue:publish"},
+    "project:admin": {
+        *WRITE,
+        "project:admin",
+        "dialogue:create",
+        "dialogue:publish",
+        "template:write",
+    },
     "project:dialogues:read": READ,
-    "project:dialogues:write": WRITE,
+    "project:dialogues:write": {*WRITE, "template:write"},
     "dialogue:read": READ,
     "dialogue:write": WRITE,
 }
 
 
 def expected(endpoint: Endpoint, grant: str) -> int:
+    """The world's template belongs to its project: project grants decide (a project the
+    caller cannot see, named in a new template's body, is a 422)."""
     allowed = ABILITIES[grant]
     needed = endpoint.permission
     if needed != "public" and grant == "anonymous":
@@ -48,6 +71,12 @@ def expected(endpoint: Endpoint, grant: str) -> int:
     directory = directory_expected(endpoint, grant, allowed)
     if directory is not None:
         return directory
+    if needed.startswith("template:"):
+        if "project:read" not in allowed:
+            return 422 if needed == "template:create" else 404
+        if needed != "template:read" and "template:write" not in allowed:
+            return 403
+        return endpoint.status
     if needed.startswith(("project:", "dialogue:")) and "project:read" not in allowed:
         return 404
     if needed in ("dialogue:read", "dialogue:write", "dialogue:publish") and (
@@ -67,10 +96,15 @@ class World:
     subject: Caller
     token_id: str
     key_id: str
+    template_id: str
+    version_id: str
 
     def fill(self, path: str) -> str:
         return (
             path.replace(DIALOGUE, self.dialogue["url"])
+            .replace("{template_id}", self.template_id)
+            .replace("{version_id}", self.version_id)
+            .replace("{locale}", "en-US")
             .replace(PROJECT, f"/projects/{self.project_id}")
             .replace("{revision_id}", self.first_revision)
             .replace("{release_id}", self.release_id)
@@ -106,7 +140,28 @@ def _release(w: World, url: str, headers: dict[str, str]) -> Any:
     return w.client.post(url, json={"revision_id": w.first_revision}, headers=headers)
 
 
+def _new_template(w: World, url: str, headers: dict[str, str]) -> Any:
+    body = {"name": "New", "subject": "s", "text": "t", "project_id": w.project_id}
+    return w.client.post(url, json=body, headers=headers)
+
+
 RETITLE = [{"op": "replace", "path": "/title", "value": "Retitled"}]
+VERSION = {"name": "v", "subject": "Hi {{ name }}", "text": "Hello {{ name }}"}
+RENDER = {"template_data": {"name": "Ann"}}
+TEMPLATE_SAMPLES: dict[tuple[str, str], Send] = {
+    key: send
+    for base in (TEMPLATE, TEMPLATE_LOCALE)
+    for key, send in {
+        ("GET", base): _no_body("GET"),
+        ("PUT", base): _json("PUT", {"name": "Renamed", "tags": ["a"]}),
+        ("DELETE", base): _no_body("DELETE"),
+        ("GET", base + "/versions"): _no_body("GET"),
+        ("POST", base + "/versions"): _json("POST", VERSION),
+        ("GET", base + "/versions/{version_id}"): _no_body("GET"),
+        ("PUT", base + "/versions/{version_id}"): _json("PUT", VERSION),
+        ("POST", base + "/versions/{version_id}/render"): _json("POST", RENDER),
+    }.items()
+}
 SEQUENCE = DIALOGUE + "/sequences/{sequence_id}"
 MESSAGE = {"type": "message", "properties": {"text": "Hi"}}
 SEQUENCE_SAMPLES: dict[tuple[str, str], Send] = {
@@ -156,14 +211,30 @@ SAMPLES: dict[tuple[str, str], Send] = {
     ("GET", DIALOGUE + "/releases/{release_id}"): _no_body("GET"),
     ("GET", DIALOGUE + "/releases/{release_id}/dialogue"): _no_body("GET"),
     **DIRECTORY_SAMPLES,
+    ("GET", DIALOGUE + "/releases/{release_id}/templates/{template_id}"): _no_body("GET"),
+    ("POST", DIALOGUE + "/releases/{release_id}/templates/{template_id}/render"): _json(
+        "POST", RENDER
+    ),
+    ("GET", "/templates"): _no_body("GET"),
+    ("POST", "/templates"): _new_template,
+    ("POST", TEMPLATE + "/locales"): _json(
+        "POST", {"name": "fr", "subject": "s", "text": "t", "locale": "fr-FR"}
+    ),
+    **TEMPLATE_SAMPLES,
     **SEQUENCE_SAMPLES,
+    **AUDIT_SAMPLES,
 }
 
 
 def build_world(engine: DialogueEngine, client: TestClient, grant: str, on_other: bool) -> World:
     owner = caller(engine, ("admin", {}))
     project_id = new_project(client, owner)
-    dialogue = new_dialogue(client, owner, project_id)
+    template = engine.templates.create({**VERSION, "project_id": project_id})
+    with_template = description()
+    with_template["sequences"][0]["blocks"].append(
+        {"id": "mail", "type": "email", "properties": {"template_id": template.id}}
+    )
+    dialogue = new_dialogue(client, owner, project_id, with_template)
     other = new_dialogue(client, owner, project_id, description("Other"))
     first_revision = dialogue["revision_id"]
     patch(client, dialogue["url"], [{"op": "replace", "path": "/title", "value": "v2"}], owner)
@@ -189,7 +260,16 @@ def build_world(engine: DialogueEngine, client: TestClient, grant: str, on_other
         subject = Caller(subject.user_id, subject.email, {})
     target = other if on_other else dialogue
     return World(
-        client, project_id, target, first_revision, release["id"], subject, token_id, key_id
+        client,
+        project_id,
+        target,
+        first_revision,
+        release["id"],
+        subject,
+        token_id,
+        key_id,
+        template.id,
+        template.versions[0].id,
     )
 
 

@@ -34,6 +34,7 @@ def test_release_answers_201_with_location(
         "number": 1,
         "revision_id": dialogue["revision_id"],
         "created": body["created"],
+        "templates": {},
     }
     assert response.headers["location"] == body["url"]
     assert client.get(body["url"], headers=admin.headers).json() == body

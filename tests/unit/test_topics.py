@@ -21,6 +21,7 @@ from dialogue_engine.domain.dialogue import Dialogue
 from dialogue_engine.domain.project import Project
 from dialogue_engine.domain.releases import ReleaseLog
 from dialogue_engine.domain.resets import PasswordReset
+from dialogue_engine.domain.templates import Template
 from dialogue_engine.domain.user import Credential, EmailClaim, User, UserDirectory
 
 PINNED: dict[str, type] = {
@@ -39,6 +40,16 @@ PINNED: dict[str, type] = {
     "dialogue_engine:ReleaseLog.Created": ReleaseLog.Created,
     "dialogue_engine:ReleaseLog.Released": ReleaseLog.Released,
     "dialogue_engine:ReleaseLog.Snapshot": ReleaseLog.Snapshot,
+    "dialogue_engine:Template": Template,
+    "dialogue_engine:Template.Created": Template.Created,
+    "dialogue_engine:Template.Renamed": Template.Renamed,
+    "dialogue_engine:Template.Retagged": Template.Retagged,
+    "dialogue_engine:Template.LocaleAdded": Template.LocaleAdded,
+    "dialogue_engine:Template.VersionAdded": Template.VersionAdded,
+    "dialogue_engine:Template.VersionReplaced": Template.VersionReplaced,
+    "dialogue_engine:Template.LocaleDeleted": Template.LocaleDeleted,
+    "dialogue_engine:Template.Deleted": Template.Deleted,
+    "dialogue_engine:Template.Snapshot": Template.Snapshot,
     "dialogue_engine:User": User,
     "dialogue_engine:User.Created": User.Created,
     "dialogue_engine:User.Granted": User.Granted,
