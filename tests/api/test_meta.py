@@ -54,7 +54,7 @@ def test_openapi_documents_every_endpoint_with_its_bodies(client: TestClient) ->
         operation = paths[endpoint.path][endpoint.method.lower()]
         success = operation["responses"][str(endpoint.status)]
         if endpoint.response:
-            assert "application/json" in success["content"]
+            assert endpoint.produces in success["content"]
         if endpoint.request:
             assert endpoint.media_type in operation["requestBody"]["content"]
         if endpoint.permission != "public":
