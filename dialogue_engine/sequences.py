@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .domain import blocks
 from .domain import permissions as perms
 from .domain import sequences as edits
 from .domain.dialogue import Dialogue, revision_id
@@ -31,17 +32,12 @@ from .domain.errors import FieldError, NotFound, ValidationFailed
 from .domain.jsonvalue import JSON, dumps, loads
 from .domain.paging import Page, PageRequest
 from .domain.permissions import SYSTEM, Actor
-from .domain.schedule import check_conversion
-from .domain.sequence_search import SequenceSearch, parse_search
+from .domain.sequence_search import SequenceSearch, parse_search, readable_scope
 from .eventstore.application import UnitOfWork
 from .projections.sequences import SequenceRow, SequenceView
 
 if TYPE_CHECKING:
     from .engine import DialogueEngine
-
-DUPLICATION_MEMBERS = frozenset(
-    {"duplicate-to-sequence-id", "duplicate-to-dialogue-id", "date-conversion", "new-start-date"}
-)
 
 
 @dataclass(frozen=True)
@@ -77,15 +73,6 @@ class DuplicationRecord:
 
     target: SequenceRecord
     blocks: list[dict[str, str]]
-
-
-@dataclass(frozen=True)
-class Duplication:
-    """A checked ``duplicate-blocks`` request (source 000's members)."""
-
-    to_sequence_id: str
-    to_dialogue_id: str | None
-    conversion: Any
 
 
 class Sequences:
@@ -244,7 +231,7 @@ class Sequences:
             dialogue_id,
             actor,
             expected_revision,
-            lambda d: edits.new_block(d, sequence_id, body),
+            lambda d: blocks.new_block(d, sequence_id, body),
         )
         return self._saved_block(dialogue, sequence_id, edit.result["id"])
 
@@ -264,7 +251,7 @@ class Sequences:
             dialogue_id,
             actor,
             expected_revision,
-            lambda d: edits.replace_block(d, sequence_id, block_id, body),
+            lambda d: blocks.replace_block(d, sequence_id, block_id, body),
         )
         return self._saved_block(dialogue, sequence_id, block_id)
 
@@ -284,7 +271,7 @@ class Sequences:
             dialogue_id,
             actor,
             expected_revision,
-            lambda d: edits.remove_block(d, sequence_id, block_id),
+            lambda d: blocks.remove_block(d, sequence_id, block_id),
         )
         return _block(dialogue, sequence_id, edit.result)
 
@@ -311,7 +298,7 @@ class Sequences:
         change, so it records no revision. ``expected_revision`` is this
         (the source) dialogue's.
         """
-        request = check_duplication(body)
+        request = blocks.check_duplication(body)
         engine = self._engine
         source_id = engine._readable(project_id, dialogue_id, actor).id
         target_id = request.to_dialogue_id or dialogue_id
@@ -327,7 +314,7 @@ class Sequences:
                 _check_expected(source, expected_revision)
                 target = self._target(unit, project_id, target_id, actor)
             _, sequence = edits.find_sequence(source.description, sequence_id)
-            edit = edits.duplicate_blocks(
+            edit = blocks.duplicate_blocks(
                 sequence,
                 target.description,
                 request.to_sequence_id,
@@ -424,62 +411,6 @@ class Sequences:
     def _saved_block(self, dialogue: Dialogue, sequence_id: str, block_id: str) -> BlockRecord:
         _, block = edits.find_block(_found(dialogue, sequence_id), block_id)
         return _block(dialogue, sequence_id, block)
-
-
-def check_duplication(body: JSON) -> Duplication:
-    """Source 000's duplication members, plus ``duplicate-to-dialogue-id`` (default: this one)."""
-    if type(body) is not dict:
-        raise ValidationFailed([FieldError("type", "", "a duplication request is an object")])
-    extra = sorted(set(body) - DUPLICATION_MEMBERS)
-    if extra:
-        listed = ", ".join(repr(k) for k in extra)
-        raise ValidationFailed(
-            [
-                FieldError(
-                    "additionalProperties",
-                    "",
-                    f"Additional properties are not allowed ({listed} was unexpected)",
-                )
-            ]
-        )
-    target = body.get("duplicate-to-sequence-id")
-    if type(target) is not str:
-        raise ValidationFailed(
-            [
-                FieldError(
-                    "required",
-                    "/duplicate-to-sequence-id",
-                    "duplicate-to-sequence-id must name a sequence",
-                )
-            ]
-        )
-    other = body.get("duplicate-to-dialogue-id")
-    if other is not None and type(other) is not str:
-        raise ValidationFailed(
-            [FieldError("type", "/duplicate-to-dialogue-id", "a dialogue id is a string")]
-        )
-    conversion = check_conversion(body.get("date-conversion", "none"), body.get("new-start-date"))
-    return Duplication(target, other, conversion)
-
-
-def readable_scope(actor: Actor) -> tuple[frozenset[str], frozenset[tuple[str, str]]] | None:
-    """(projects all of whose dialogues ``actor`` reads, (project, dialogue) pairs it reads).
-
-    None: everything (an admin).
-    """
-    if actor.is_admin:
-        return None
-    projects = frozenset(
-        g.project_id
-        for g in actor.grants
-        if g.project_id and perms.project_read_all(actor, g.project_id)
-    )
-    dialogues = frozenset(
-        (g.project_id, g.dialogue_id)
-        for g in actor.grants
-        if g.type in perms.DIALOGUE_SCOPED and g.project_id and g.dialogue_id
-    )
-    return projects, dialogues
 
 
 def _check_expected(dialogue: Dialogue, expected: int | str | None) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from . import sequence_schemas
+from . import audit_schemas, sequence_schemas
 from .directory_schemas import DIRECTORY_SCHEMAS, ERRORS_BY_PERMISSION, RATE_LIMITED
 from .routes import ENDPOINTS, Endpoint
 
@@ -346,6 +346,7 @@ SCHEMAS: dict[str, Any] = {
 }
 SCHEMAS.update(sequence_schemas.SCHEMAS)
 SCHEMAS.update(DIRECTORY_SCHEMAS)
+SCHEMAS.update(audit_schemas.SCHEMAS)
 
 _QUERY: dict[str, dict[str, Any]] = {
     "page": {"type": "integer", "minimum": 1, "default": 1},
@@ -364,15 +365,16 @@ _QUERY: dict[str, dict[str, Any]] = {
     "can_view": _BOOLEAN,
     "can_edit": _BOOLEAN,
 }
+_QUERY.update(audit_schemas.QUERY)
 
 _ERRORS_BY_PERMISSION = {
     "public": (),
     "user": ("401",),
     "projects:create": ("401", "403"),
     "project:read": ("401", "404"),
+    **ERRORS_BY_PERMISSION,
     "template:create": ("401", "403"),
     "template:read": ("401", "404"),
-    **ERRORS_BY_PERMISSION,
 }
 _ERROR_TEXT = {
     "400": "parse_error: the body is not JSON (the search: invalid_parameter)",
@@ -472,7 +474,7 @@ def _responses(item: Endpoint) -> dict[str, Any]:
         schema: dict[str, Any] = _ref(item.response)
         if item.array:
             schema = {"type": "array", "items": schema}
-        success["content"] = {"application/json": {"schema": schema}}
+        success["content"] = {item.produces: {"schema": schema}}
     headers: dict[str, Any] = {}
     if item.status == 201:
         headers["Location"] = _HEADER

@@ -12,11 +12,6 @@ resource in the path:
 - ``dialogue:read`` / ``dialogue:write``: read / write access to the dialogue
   (what cannot be read is 404; readable but not writable is 403);
 - ``dialogue:publish``: ``project:admin`` (release a readable dialogue, else 403).
-- ``template:read`` / ``template:write``: read / write the template in the path
-  (a template of a project follows that project's permissions; one without is
-  read by every caller and written by admins; unreadable is 404, readable but
-  not writable 403);
-- ``template:create``: write access to the body's ``project_id`` (admin without one).
 - ``admin``: the admin permission (else 403).
 - ``user:self``: the user in the path itself, or an admin (else 404).
 - ``permissions:read`` / ``permissions:grant``: the user itself, an admin, or any
@@ -25,6 +20,11 @@ resource in the path:
 - ``channel:read`` / ``provider:read``: an admin, or a grant inside a project
   using the channel (one of the provider's channels), else 404;
   ``channel:admin``: admin (403 if the channel can be seen, else 404).
+- ``template:read`` / ``template:write``: read / write the template in the path
+  (a template of a project follows that project's permissions; one without is
+  read by every caller and written by admins; unreadable is 404, readable but
+  not writable 403);
+- ``template:create``: write access to the body's ``project_id`` (admin without one).
 """
 
 from __future__ import annotations
@@ -38,8 +38,11 @@ from starlette.routing import Route
 
 from . import (
     accounts,
+    audit,
     channels,
     dialogues,
+    events,
+    history,
     meta,
     projects,
     releases,
@@ -81,6 +84,10 @@ class Endpoint:
     """The success body is an array of ``response`` (paged when ``page`` is in ``query``)."""
     cached_read: bool = False
     """A side-effect-free read tried on the event loop first (see ``requests.endpoint``)."""
+    produces: str = "application/json"
+    """The media type of the success body."""
+    browser: bool = False
+    """A page a browser opens: also takes a token from a query parameter or cookie."""
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -172,7 +179,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", PROJECT + "/dialogues/", dialogues.create_dialogue, "dialogue:create",
              "Create a dialogue (its revision 1)", "NewDialogue", "Dialogue", 201),
     Endpoint("GET", DIALOGUE, dialogues.get_dialogue, "dialogue:read", "A dialogue",
-             response="Dialogue", cached_read=True),
+             response="Dialogue", cached_read=True, query=("as_of",)),
     Endpoint("PUT", DIALOGUE, dialogues.replace_dialogue, "dialogue:write",
              "Replace a dialogue (an edit revision carrying the computed patch)",
              "DialogueReplacement", "Dialogue"),
@@ -199,42 +206,28 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              releases.get_release_dialogue, "dialogue:read",
              "The dialogue a release pinned ('latest': what end users meet)",
              response="Dialogue", cached_read=True),
-    Endpoint("GET", "/sequences/search/", sequences.search_sequences, "user",
-             "Search the sequences of every dialogue the caller can read (source 001)",
-             response="SequenceSearchPage", query=sequences.SEARCH_QUERY),
-    Endpoint("GET", DIALOGUE + "/sequences/", sequences.list_sequences, "dialogue:read",
-             "Sequences of a dialogue, in order", response="SequenceResource", query=PAGING,
-             array=True),
-    Endpoint("POST", DIALOGUE + "/sequences/", sequences.create_sequence, "dialogue:write",
-             "Add a sequence (a new_sequence revision)", "NewSequence", "SequenceResource",
-             201),
-    Endpoint("GET", SEQUENCE, sequences.get_sequence, "dialogue:read", "A sequence",
-             response="SequenceResource"),
-    Endpoint("PUT", SEQUENCE, sequences.replace_sequence, "dialogue:write",
-             "Replace a sequence (an update_sequence revision)", "SequenceReplacement",
-             "SequenceResource"),
-    Endpoint("PATCH", SEQUENCE, sequences.patch_sequence, "dialogue:write",
-             "Patch a sequence (RFC 6902; only block moves: a move_block revision)",
-             "JsonPatch", "SequenceResource", media_type=JSON_PATCH),
-    Endpoint("DELETE", SEQUENCE, sequences.delete_sequence, "dialogue:write",
-             "Remove a sequence (409 while other blocks lead to it)",
-             response="SequenceResource"),
-    Endpoint("POST", SEQUENCE + "/duplicate-blocks/", sequences.duplicate_blocks,
-             "dialogue:write",
-             "Copy the blocks to a sequence of this or another dialogue, converting send dates",
-             "DuplicateBlocks", "Duplication", 201),
-    Endpoint("GET", SEQUENCE + "/blocks/", sequences.list_blocks, "dialogue:read",
-             "Blocks of a sequence, in order", response="BlockResource", query=PAGING,
-             array=True),
-    Endpoint("POST", SEQUENCE + "/blocks/", sequences.create_block, "dialogue:write",
-             "Add a block at the end of a sequence (a new_block revision)", "NewBlock",
-             "BlockResource", 201),
-    Endpoint("GET", BLOCK, sequences.get_block, "dialogue:read", "A block",
-             response="BlockResource"),
-    Endpoint("PUT", BLOCK, sequences.replace_block, "dialogue:write",
-             "Replace a block (an update_block revision)", "BlockReplacement", "BlockResource"),
-    Endpoint("DELETE", BLOCK, sequences.delete_block, "dialogue:write",
-             "Remove a block (a remove_block revision)", response="BlockResource"),
+    Endpoint("GET", DIALOGUE + "/verify", audit.verify_dialogue, "dialogue:read",
+             "Recompute the hash chains of the dialogue and its releases; check its snapshots",
+             response="ChainVerification"),
+    Endpoint("GET", DIALOGUE + "/revisions/{revision_id}/diff", audit.diff_revisions,
+             "dialogue:read",
+             "The RFC 6902 patch from this revision's description to revision 'to' "
+             "(default: the current one)", response="JsonPatch", query=("to",),
+             produces=JSON_PATCH),
+    Endpoint("GET", DIALOGUE + "/blame", audit.blame, "dialogue:read",
+             "For the title, each sequence and each block: the revision that last changed it",
+             response="Blame"),
+    Endpoint("GET", DIALOGUE + "/sequences/{sequence_id}/blocks/{block_id}/history",
+             audit.block_history, "dialogue:read",
+             "Every revision that touched the block, with its value after each",
+             response="BlockHistoryEntry", query=PAGING, array=True),
+    Endpoint("GET", DIALOGUE + "/history", history.history_page, "dialogue:read",
+             "The revision history as an HTML page, one revision side by side with the one "
+             "before", response="HtmlPage", query=(*PAGING, "revision", "access_token"),
+             produces="text/html", browser=True),
+    Endpoint("GET", "/events", events.stream_events, "user",
+             "Server-Sent Events of the revisions and releases the caller may see",
+             response="EventStream", query=("after", "timeout"), produces="text/event-stream"),
     Endpoint("GET", DIALOGUE + "/releases/{release_id}/templates/{template_id}",
              templates.get_release_template, "dialogue:read",
              "A template version the release pinned, as it was when released",
@@ -280,6 +273,42 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", TEMPLATE + "/locales", templates.add_locale, "template:write",
              "Add a locale with its first (published) version", "NewTemplateLocale",
              "CreatedTemplateLocale", 201),
+    Endpoint("GET", "/sequences/search/", sequences.search_sequences, "user",
+             "Search the sequences of every dialogue the caller can read (source 001)",
+             response="SequenceSearchPage", query=sequences.SEARCH_QUERY),
+    Endpoint("GET", DIALOGUE + "/sequences/", sequences.list_sequences, "dialogue:read",
+             "Sequences of a dialogue, in order", response="SequenceResource", query=PAGING,
+             array=True),
+    Endpoint("POST", DIALOGUE + "/sequences/", sequences.create_sequence, "dialogue:write",
+             "Add a sequence (a new_sequence revision)", "NewSequence", "SequenceResource",
+             201),
+    Endpoint("GET", SEQUENCE, sequences.get_sequence, "dialogue:read", "A sequence",
+             response="SequenceResource"),
+    Endpoint("PUT", SEQUENCE, sequences.replace_sequence, "dialogue:write",
+             "Replace a sequence (an update_sequence revision)", "SequenceReplacement",
+             "SequenceResource"),
+    Endpoint("PATCH", SEQUENCE, sequences.patch_sequence, "dialogue:write",
+             "Patch a sequence (RFC 6902; only block moves: a move_block revision)",
+             "JsonPatch", "SequenceResource", media_type=JSON_PATCH),
+    Endpoint("DELETE", SEQUENCE, sequences.delete_sequence, "dialogue:write",
+             "Remove a sequence (409 while other blocks lead to it)",
+             response="SequenceResource"),
+    Endpoint("POST", SEQUENCE + "/duplicate-blocks/", sequences.duplicate_blocks,
+             "dialogue:write",
+             "Copy the blocks to a sequence of this or another dialogue, converting send dates",
+             "DuplicateBlocks", "Duplication", 201),
+    Endpoint("GET", SEQUENCE + "/blocks/", sequences.list_blocks, "dialogue:read",
+             "Blocks of a sequence, in order", response="BlockResource", query=PAGING,
+             array=True),
+    Endpoint("POST", SEQUENCE + "/blocks/", sequences.create_block, "dialogue:write",
+             "Add a block at the end of a sequence (a new_block revision)", "NewBlock",
+             "BlockResource", 201),
+    Endpoint("GET", BLOCK, sequences.get_block, "dialogue:read", "A block",
+             response="BlockResource"),
+    Endpoint("PUT", BLOCK, sequences.replace_block, "dialogue:write",
+             "Replace a block (an update_block revision)", "BlockReplacement", "BlockResource"),
+    Endpoint("DELETE", BLOCK, sequences.delete_block, "dialogue:write",
+             "Remove a block (a remove_block revision)", response="BlockResource"),
 )  # fmt: skip
 
 
@@ -307,7 +336,10 @@ def build_routes(endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> list[Route]:
 def _dispatcher(methods: dict[str, Endpoint]) -> Callable[[Request], Awaitable[Response]]:
     handlers = {
         method: endpoint(
-            item.handler, public=item.permission == "public", cached_read=item.cached_read
+            item.handler,
+            public=item.permission == "public",
+            cached_read=item.cached_read,
+            browser=item.browser,
         )
         for method, item in methods.items()
     }

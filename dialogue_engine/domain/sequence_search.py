@@ -18,6 +18,9 @@ Decisions where source 001 is silent or does not fit a dialogue engine:
   the last answers an empty ``results`` with the right ``count``.
 - ``status`` and ``display_status`` take the numbers of source 001, or the
   words it answers with (``Draft``, ``Public``…), case-insensitively.
+
+Only sequences of dialogues the caller may read are counted and returned:
+:func:`readable_scope` turns its grants into the projects and dialogues to search.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from math import ceil, floor
 
 from .errors import InvalidParameter
+from .permissions import DIALOGUE_SCOPED, Actor, project_read_all
 
 DRAFT, PUBLISHED, UNPUBLISHED = 0, 1, 2
 STATUSES = ("Draft", "Published", "Unpublished")
@@ -208,3 +212,21 @@ def _created_range(params: Mapping[str, str]) -> CreatedRange:
     if low is not None and high is not None and low > high:
         empty = True
     return CreatedRange(low, high, empty)
+
+
+def readable_scope(actor: Actor) -> tuple[frozenset[str], frozenset[tuple[str, str]]] | None:
+    """(projects all of whose dialogues ``actor`` reads, (project, dialogue) pairs it reads).
+
+    None: everything (an admin).
+    """
+    if actor.is_admin:
+        return None
+    projects = frozenset(
+        g.project_id for g in actor.grants if g.project_id and project_read_all(actor, g.project_id)
+    )
+    dialogues = frozenset(
+        (g.project_id, g.dialogue_id)
+        for g in actor.grants
+        if g.type in DIALOGUE_SCOPED and g.project_id and g.dialogue_id
+    )
+    return projects, dialogues

@@ -1,4 +1,4 @@
-"""Sequence and block edits: pure functions from a description to one edit revision.
+"""Sequence edits: pure functions from a description to one edit revision.
 
 Sequences and blocks live inside a dialogue's description, so writing one of
 them through its own resource is an ordinary edit of the dialogue: each
@@ -11,7 +11,8 @@ Request bodies are checked here only for what the description validator
 cannot say in the request's own terms (unknown members, an ``id`` that is
 taken or does not match its URL); everything else is the validator's, and
 :func:`relative_errors` re-roots its paths at the sequence or block the
-request was about.
+request was about. Block edits and duplication (:mod:`.blocks`) share the
+helpers here.
 """
 
 from __future__ import annotations
@@ -27,19 +28,13 @@ from .diff import make_patch
 from .errors import FieldError, NotFound, SequenceInUse, ValidationFailed
 from .jsonvalue import JSON, json_equal, owned_copy
 from .patching import apply_patch, check_patch, parse_pointer
-from .schedule import NEW_START_DATE, Conversion, convert_dates
 
 NEW_SEQUENCE = "new_sequence"
 UPDATE_SEQUENCE = "update_sequence"
 REMOVE_SEQUENCE = "remove_sequence"
-NEW_BLOCK = "new_block"
-UPDATE_BLOCK = "update_block"
-REMOVE_BLOCK = "remove_block"
 MOVE_BLOCK = "move_block"
-DUPLICATE_BLOCKS = "duplicate_blocks"
 
 SEQUENCE_MEMBERS = frozenset({"id", "title", "description", "visibility", "blocks"})
-BLOCK_MEMBERS = frozenset({"id", "type", "title", "properties"})
 _SYMBOL = re.compile(SYMBOL_PATTERN)
 _MOVE_PATH = re.compile(r"/blocks/(0|[1-9][0-9]*)")
 MAX_GENERATED_ID = 40
@@ -122,21 +117,21 @@ def referring_blocks(description: JSON, sequence_id: str) -> list[dict[str, str]
 
 def new_sequence(description: JSON, body: JSON) -> Edit:
     """Append a sequence; without an ``id`` one is made from its title."""
-    sequence = _object(body, SEQUENCE_MEMBERS, "sequence")
+    sequence = checked_object(body, SEQUENCE_MEMBERS, "sequence")
     sequence.setdefault("blocks", [])
     taken = {s["id"] for s in description["sequences"]}
     if "id" not in sequence:
         sequence = {"id": free_symbol(sequence.get("title"), taken, "sequence"), **sequence}
     elif sequence["id"] in taken:
-        raise _taken("/id", "sequence", sequence["id"])
-    _check_new_block_ids(sequence["blocks"], block_ids(description), "/blocks")
+        raise id_taken("/id", "sequence", sequence["id"])
+    check_new_block_ids(sequence["blocks"], block_ids(description), "/blocks")
     index = len(description["sequences"])
     return Edit(
         [{"op": "add", "path": f"/sequences/{index}", "value": sequence}],
         NEW_SEQUENCE,
-        _said(
+        summarised(
             {"id": sequence["id"], "title": sequence.get("title")},
-            f"Added sequence {_name(sequence)} with {_count(sequence['blocks'], 'block')}",
+            f"Added sequence {name_of(sequence)} with {count_of(sequence['blocks'], 'block')}",
         ),
         f"/sequences/{index}",
         sequence,
@@ -150,8 +145,8 @@ def replace_sequence(description: JSON, sequence_id: str, body: JSON) -> Edit:
     resources, and a replacement of the sequence's own fields must not drop them.
     """
     index, current = find_sequence(description, sequence_id)
-    sequence = _object(body, SEQUENCE_MEMBERS, "sequence")
-    _check_same_id(sequence, sequence_id)
+    sequence = checked_object(body, SEQUENCE_MEMBERS, "sequence")
+    check_same_id(sequence, sequence_id)
     sequence = {"id": sequence_id, **sequence}
     sequence.setdefault("blocks", current["blocks"])
     return _sequence_change(description, index, current, sequence, UPDATE_SEQUENCE)
@@ -181,7 +176,9 @@ def patch_sequence(description: JSON, sequence_id: str, patch: JSON) -> Edit:
         return Edit(
             [_rooted(op, prefix) for op in patch],
             MOVE_BLOCK,
-            _said({"sequence_id": sequence_id, "moves": moves}, _moves_summary(current, moves)),
+            summarised(
+                {"sequence_id": sequence_id, "moves": moves}, _moves_summary(current, moves)
+            ),
             prefix,
             changed,
         )
@@ -201,9 +198,9 @@ def remove_sequence(description: JSON, sequence_id: str) -> Edit:
     return Edit(
         [{"op": "remove", "path": f"/sequences/{index}"}],
         REMOVE_SEQUENCE,
-        _said(
+        summarised(
             {"id": sequence_id, "title": current.get("title")},
-            f"Removed sequence {_name(current)} and its {_count(current['blocks'], 'block')}",
+            f"Removed sequence {name_of(current)} and its {count_of(current['blocks'], 'block')}",
         ),
         "",
         current,
@@ -215,10 +212,10 @@ def _sequence_change(
 ) -> Edit:
     if type(sequence.get("blocks")) is list:
         taken = block_ids(description, except_sequence=current["id"])
-        _check_new_block_ids(sequence["blocks"], taken, "/blocks")
+        check_new_block_ids(sequence["blocks"], taken, "/blocks")
     prefix = f"/sequences/{index}"
     patch = [{**op, "path": prefix + op["path"]} for op in make_patch(current, sequence)]
-    changed = _changed_members(current, sequence)
+    changed = changed_members(current, sequence)
     details: dict[str, Any] = {"id": current["id"], "title": sequence.get("title")}
     if "title" in changed:
         details.update(old_title=current.get("title"), new_title=sequence.get("title"))
@@ -227,128 +224,10 @@ def _sequence_change(
     return Edit(
         patch,
         kind,
-        _said(details, f"Changed {listed} of sequence {_name(current)}"),
+        summarised(details, f"Changed {listed} of sequence {name_of(current)}"),
         prefix,
         sequence,
     )
-
-
-# Blocks
-
-
-def new_block(description: JSON, sequence_id: str, body: JSON) -> Edit:
-    """Append a block to a sequence; without an ``id`` one is made from its title or type."""
-    index, sequence = find_sequence(description, sequence_id)
-    block = _object(body, BLOCK_MEMBERS, "block")
-    taken = block_ids(description)
-    if "id" not in block:
-        block = {
-            "id": free_symbol(block.get("title") or block.get("type"), taken, "block"),
-            **block,
-        }
-    elif block["id"] in taken:
-        raise _taken("/id", "block", block["id"])
-    position = len(sequence["blocks"])
-    at = f"/sequences/{index}/blocks/{position}"
-    return Edit(
-        [{"op": "add", "path": at, "value": block}],
-        NEW_BLOCK,
-        _said(
-            {"sequence_id": sequence_id, "id": block["id"], "type": block.get("type")},
-            f"Added {block.get('type')} block {_name(block)} to sequence {_name(sequence)}",
-        ),
-        at,
-        block,
-    )
-
-
-def replace_block(description: JSON, sequence_id: str, block_id: str, body: JSON) -> Edit:
-    index, sequence = find_sequence(description, sequence_id)
-    position, current = find_block(sequence, block_id)
-    block = _object(body, BLOCK_MEMBERS, "block")
-    _check_same_id(block, block_id)
-    block = {"id": block_id, **block}
-    at = f"/sequences/{index}/blocks/{position}"
-    changed = _changed_members(current, block)
-    listed = ", ".join(changed) if changed else "nothing"
-    return Edit(
-        [{**op, "path": at + op["path"]} for op in make_patch(current, block)],
-        UPDATE_BLOCK,
-        _said(
-            {"sequence_id": sequence_id, "id": block_id, "changed": changed},
-            f"Changed {listed} of block {_name(current)} in sequence {_name(sequence)}",
-        ),
-        at,
-        block,
-    )
-
-
-def remove_block(description: JSON, sequence_id: str, block_id: str) -> Edit:
-    index, sequence = find_sequence(description, sequence_id)
-    position, current = find_block(sequence, block_id)
-    return Edit(
-        [{"op": "remove", "path": f"/sequences/{index}/blocks/{position}"}],
-        REMOVE_BLOCK,
-        _said(
-            {"sequence_id": sequence_id, "id": block_id, "position": position + 1},
-            f"Removed {current.get('type')} block {_name(current)} "
-            f"(position {position + 1}) from sequence {_name(sequence)}",
-        ),
-        "",
-        current,
-    )
-
-
-def duplicate_blocks(
-    source: dict[str, Any],
-    target_description: JSON,
-    target_sequence_id: str,
-    conversion: Conversion,
-    *,
-    source_dialogue_id: str,
-    target_dialogue_id: str,
-) -> Edit:
-    """Copy every block of ``source`` (a sequence) to the end of a target sequence.
-
-    Copies get fresh ids (``<id>-copy``, ``<id>-copy-2``…) unique in the target
-    dialogue, and their ``send_at`` converted as :mod:`.schedule` says.
-    """
-    index, target = _find_target(target_description, target_sequence_id)
-    copies = convert_dates(owned_copy(source["blocks"]), conversion)
-    taken = block_ids(target_description)
-    renamed = []
-    start = len(target["blocks"])
-    patch = []
-    for offset, block in enumerate(copies):
-        new_id = free_symbol(f"{block['id']}-copy", taken, "block")
-        taken.add(new_id)
-        renamed.append({"from": block["id"], "to": new_id})
-        patch.append(
-            {
-                "op": "add",
-                "path": f"/sequences/{index}/blocks/{start + offset}",
-                "value": {**block, "id": new_id},
-            }
-        )
-    details: dict[str, Any] = {
-        "from_dialogue_id": source_dialogue_id,
-        "from_sequence_id": source["id"],
-        "to_dialogue_id": target_dialogue_id,
-        "to_sequence_id": target_sequence_id,
-        "date_conversion": conversion.kind,
-        "blocks": renamed,
-    }
-    dates = {"none": "send dates kept", "delete": "send dates removed"}.get(conversion.kind, "")
-    if conversion.kind == NEW_START_DATE:
-        details["new_start_date"] = conversion.start_text
-        dates = f"send dates moved to start at {conversion.start_text}"
-    where = "" if source_dialogue_id == target_dialogue_id else " of another dialogue"
-    summary = (
-        f"Copied {_count(copies, 'block')} from sequence {_name(source)} "
-        f"to sequence {_name(target)}{where} ({dates})"
-    )
-    result = {**target, "blocks": [*target["blocks"], *(op["value"] for op in patch)]}
-    return Edit(patch, DUPLICATE_BLOCKS, _said(details, summary), f"/sequences/{index}", result)
 
 
 def relative_errors(error: ValidationFailed, at: str) -> ValidationFailed:
@@ -367,7 +246,7 @@ def relative_errors(error: ValidationFailed, at: str) -> ValidationFailed:
 # Helpers
 
 
-def _object(body: JSON, members: frozenset[str], kind: str) -> dict[str, Any]:
+def checked_object(body: JSON, members: frozenset[str], kind: str) -> dict[str, Any]:
     if type(body) is not dict:
         raise ValidationFailed([FieldError("type", "", f"a {kind} is an object")])
     extra = sorted(set(body) - members)
@@ -390,39 +269,24 @@ def _object(body: JSON, members: frozenset[str], kind: str) -> dict[str, Any]:
     return copied
 
 
-def _check_same_id(node: dict[str, Any], expected: str) -> None:
+def check_same_id(node: dict[str, Any], expected: str) -> None:
     if "id" in node and node["id"] != expected:
         raise ValidationFailed(
             [FieldError("readOnly", "/id", f"the id is {expected!r}, as in the URL")]
         )
 
 
-def _check_new_block_ids(blocks: JSON, taken: set[str], at: str) -> None:
+def check_new_block_ids(blocks: JSON, taken: set[str], at: str) -> None:
     if type(blocks) is not list:
         return
     for j, block in enumerate(blocks):
         if type(block) is dict and block.get("id") in taken:
-            raise _taken(f"{at}/{j}/id", "block", block["id"])
+            raise id_taken(f"{at}/{j}/id", "block", block["id"])
 
 
-def _taken(at: str, kind: str, value: str) -> ValidationFailed:
+def id_taken(at: str, kind: str, value: str) -> ValidationFailed:
     return ValidationFailed(
         [FieldError("unique", at, f"{kind} id {value!r} is already used in this dialogue")]
-    )
-
-
-def _find_target(description: JSON, sequence_id: object) -> tuple[int, dict[str, Any]]:
-    for index, sequence in enumerate(description["sequences"]):
-        if sequence["id"] == sequence_id:
-            return index, sequence
-    raise ValidationFailed(
-        [
-            FieldError(
-                "unknown",
-                "/duplicate-to-sequence-id",
-                f"sequence {sequence_id!r} does not exist in the target dialogue",
-            )
-        ]
     )
 
 
@@ -449,10 +313,10 @@ def _describe_moves(sequence: dict[str, Any], patch: list[dict[str, Any]]) -> li
 
 def _moves_summary(sequence: dict[str, Any], moves: list[dict[str, Any]]) -> str:
     steps = "; ".join(f"block '{m['id']}' from position {m['from']} to {m['to']}" for m in moves)
-    return f"Moved {steps} in sequence {_name(sequence)}"
+    return f"Moved {steps} in sequence {name_of(sequence)}"
 
 
-def _changed_members(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+def changed_members(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     missing = object()
     return sorted(
         key
@@ -472,17 +336,17 @@ def _rest(edit: Edit) -> tuple[str, dict[str, Any], str, dict[str, Any]]:
     return edit.edit_type, edit.details, edit.at, edit.result
 
 
-def _said(details: dict[str, Any], summary: str) -> dict[str, Any]:
+def summarised(details: dict[str, Any], summary: str) -> dict[str, Any]:
     return {**details, "summary": summary}
 
 
-def _name(node: dict[str, Any]) -> str:
+def name_of(node: dict[str, Any]) -> str:
     title = node.get("title")
     if type(title) is str and title and title != node.get("id"):
         return f"'{title}' ({node.get('id')})"
     return f"'{node.get('id')}'"
 
 
-def _count(items: object, noun: str) -> str:
+def count_of(items: object, noun: str) -> str:
     number = len(items) if type(items) is list else 0
     return f"{number} {noun}" + ("" if number == 1 else "s")

@@ -6,10 +6,11 @@ latest state: ``created_at`` is when a revision *first* added a sequence id,
 decides each sequence's status from whether its id was present at the
 released revision. So the view keeps, per dialogue:
 
-- ``view_sequences``: the search rows (current sequences only);
-- ``view_sequence_presence``: every sequence id the dialogue ever had, when it
-  was first added, and the revision intervals it was present in (an id
-  removed and added again is the same sequence, as source 002 says ids are);
+- ``view_sequences``: the search rows (current sequences only), each with
+  the revision intervals its id was present in;
+- ``view_sequence_removed``: the same for ids that are not present now, so an
+  id added again keeps when it was first added and the releases it was in
+  (an id is the sequence's identity, as source 002 says);
 - ``view_sequence_dialogues``: the folder (dialogue title and project) and the
   revisions its releases pinned.
 
@@ -27,76 +28,34 @@ loaded from the tables, where each row keeps a fingerprint of its sequence.
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from eventsourcing.sqlite import SQLiteCursor
 
 from ..domain.dialogue import Dialogue
-from ..domain.jsonvalue import JSON, canonical_bytes, json_equal
+from ..domain.jsonvalue import JSON
 from ..domain.releases import ReleaseLog
 from ..domain.sequence_search import (
-    DRAFT,
     PRIVATE,
     PUBLIC,
-    PUBLISHED,
-    UNPUBLISHED,
     SequenceSearch,
 )
 from .base import Change
+from .sequence_state import (
+    Current,
+    DialogueState,
+    Pending,
+    Presence,
+    dialogue_changed,
+    releases_changed,
+    status_of,
+)
 
 Scope = tuple[Collection[str], Collection[tuple[str, str]]]
-Interval = list[int | None]
-"""``[from_revision, to_revision)``; ``to`` is None while the sequence is present."""
-
-
-@dataclass
-class Presence:
-    created_at: int
-    created_revision: int
-    intervals: list[Interval]
-
-    def present_at(self, revision: int) -> bool:
-        return any(
-            start is not None and start <= revision and (end is None or revision < end)
-            for start, end in self.intervals
-        )
-
-
-@dataclass
-class Current:
-    fingerprint: bytes
-    sequence: JSON = None
-    """The sequence object itself when known (None when loaded from the tables)."""
-
-
-@dataclass
-class DialogueState:
-    """What the view knows about one dialogue after notification ``position``."""
-
-    project_id: str
-    title: str
-    released: list[int]
-    current: dict[str, Current] = field(default_factory=dict)
-    history: dict[str, Presence] = field(default_factory=dict)
-    position: int = 0
-
-
-@dataclass
-class _Pending:
-    """One batch's writes for one dialogue."""
-
-    state: DialogueState
-    dialogue: bool = False
-    rows: dict[str, tuple[JSON, int, int]] = field(default_factory=dict)
-    """Sequence id -> (sequence, updated_at, updated_revision) to upsert."""
-    removed: set[str] = field(default_factory=set)
-    presence: set[str] = field(default_factory=set)
-    statuses: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,27 +78,13 @@ class SequenceRow:
     step_info: list[dict[str, Any]]
 
 
-def status_of(presence: Presence, released: list[int]) -> int:
-    if not released:
-        return DRAFT
-    if presence.present_at(released[-1]):
-        return PUBLISHED
-    if any(presence.present_at(revision) for revision in released[:-1]):
-        return UNPUBLISHED
-    return DRAFT
-
-
-def fingerprint(sequence: JSON) -> bytes:
-    return hashlib.blake2b(canonical_bytes(sequence), digest_size=16).digest()
-
-
 _COLUMNS = (
     "sequence_id, project_id, dialogue_id, title, title_folded, description, "
     "description_folded, display_status, status, created_at, updated_at, created_revision, "
-    "updated_revision, number_active_steps, step_info, fingerprint"
+    "updated_revision, number_active_steps, step_info, fingerprint, intervals"
 )
 _UPSERT = (
-    f"INSERT INTO view_sequences ({_COLUMNS}) VALUES ({', '.join('?' * 16)}) "
+    f"INSERT INTO view_sequences ({_COLUMNS}) VALUES ({', '.join('?' * 17)}) "
     "ON CONFLICT (dialogue_id, sequence_id) DO UPDATE SET title = excluded.title, "
     "title_folded = excluded.title_folded, description = excluded.description, "
     "description_folded = excluded.description_folded, "
@@ -148,7 +93,7 @@ _UPSERT = (
     "created_revision = excluded.created_revision, "
     "updated_revision = excluded.updated_revision, "
     "number_active_steps = excluded.number_active_steps, step_info = excluded.step_info, "
-    "fingerprint = excluded.fingerprint"
+    "fingerprint = excluded.fingerprint, intervals = excluded.intervals"
 )
 
 
@@ -173,7 +118,8 @@ class SequenceView:
             "number_users_inactive INTEGER NOT NULL DEFAULT 0, "
             "number_users_finished INTEGER NOT NULL DEFAULT 0, "
             "number_active_steps INTEGER NOT NULL, step_info TEXT NOT NULL, "
-            "fingerprint BLOB NOT NULL, UNIQUE (dialogue_id, sequence_id))",
+            "fingerprint BLOB NOT NULL, intervals TEXT NOT NULL, "
+            "UNIQUE (dialogue_id, sequence_id))",
             # Every filter of the search leads one index, followed by the ordering.
             "CREATE INDEX IF NOT EXISTS view_sequences_created "
             "ON view_sequences (created_at, seq_key)",
@@ -187,7 +133,7 @@ class SequenceView:
             "ON view_sequences (project_id, created_at, seq_key)",
             "CREATE INDEX IF NOT EXISTS view_sequences_symbol "
             "ON view_sequences (sequence_id, created_at, seq_key)",
-            "CREATE TABLE IF NOT EXISTS view_sequence_presence ("
+            "CREATE TABLE IF NOT EXISTS view_sequence_removed ("
             "dialogue_id TEXT NOT NULL, sequence_id TEXT NOT NULL, created_at INTEGER NOT NULL, "
             "created_revision INTEGER NOT NULL, intervals TEXT NOT NULL, "
             "PRIMARY KEY (dialogue_id, sequence_id))",
@@ -200,7 +146,7 @@ class SequenceView:
         self._states.clear()
         return [
             "DROP TABLE IF EXISTS view_sequences",
-            "DROP TABLE IF EXISTS view_sequence_presence",
+            "DROP TABLE IF EXISTS view_sequence_removed",
             "DROP TABLE IF EXISTS view_sequence_dialogues",
         ]
 
@@ -214,23 +160,22 @@ class SequenceView:
         # not commit (or to the view before a rebuild): the tables know better.
         for key in [k for k, s in self._states.items() if s.position >= first]:
             del self._states[key]
-        pending: dict[str, _Pending] = {}
+        pending: dict[str, Pending] = {}
         for change in changes:
             aggregate = change.aggregate
             if isinstance(aggregate, Dialogue):
                 work = self._pending(cursor, pending, str(aggregate.id), aggregate.version)
                 if work is None:
                     fresh = DialogueState(aggregate.project_id, "", [])
-                    work = pending[str(aggregate.id)] = _Pending(fresh, dialogue=True)
-                self._dialogue_changed(work, aggregate, change.event.created)
+                    work = pending[str(aggregate.id)] = Pending(fresh, dialogue=True)
+                dialogue_changed(
+                    work, aggregate.description, aggregate.version, change.event.created
+                )
             elif isinstance(aggregate, ReleaseLog) and aggregate.releases:
                 work = self._pending(cursor, pending, aggregate.dialogue_id, None)
                 if work is None:
                     continue  # a release of a dialogue this view never saw: nothing to show
-                released = [r["revision_number"] for r in aggregate.releases]
-                if released != work.state.released:
-                    work.state.released = released
-                    work.dialogue = work.statuses = True
+                releases_changed(work, [r["revision_number"] for r in aggregate.releases])
             else:
                 continue
             work.state.position = change.notification_id
@@ -244,10 +189,10 @@ class SequenceView:
     def _pending(
         self,
         cursor: SQLiteCursor,
-        pending: dict[str, _Pending],
+        pending: dict[str, Pending],
         dialogue_id: str,
         version: int | None,
-    ) -> _Pending | None:
+    ) -> Pending | None:
         work = pending.get(dialogue_id)
         if work is not None:
             return work
@@ -256,55 +201,15 @@ class SequenceView:
             state = _load(cursor, dialogue_id)
         if state is None:
             return None
-        work = pending[dialogue_id] = _Pending(state)
+        work = pending[dialogue_id] = Pending(state)
         return work
 
-    def _dialogue_changed(self, work: _Pending, dialogue: Dialogue, created: int) -> None:
-        state = work.state
-        description = dialogue.description
-        version = dialogue.version
-        if description.get("title") != state.title:
-            state.title = description.get("title", "")
-            work.dialogue = True
-        seen = set()
-        for sequence in description.get("sequences", ()):
-            sequence_id = sequence.get("id")
-            seen.add(sequence_id)
-            known = state.current.get(sequence_id)
-            if known is not None:
-                if known.sequence is sequence:
-                    continue
-                if known.sequence is not None and json_equal(known.sequence, sequence):
-                    known.sequence = sequence
-                    continue
-                printed = fingerprint(sequence)
-                if printed == known.fingerprint:
-                    known.sequence = sequence
-                    continue
-                state.current[sequence_id] = Current(printed, sequence)
-                work.rows[sequence_id] = (sequence, created, version)
-                continue
-            state.current[sequence_id] = Current(fingerprint(sequence), sequence)
-            presence = state.history.get(sequence_id)
-            if presence is None:
-                state.history[sequence_id] = Presence(created, version, [[version, None]])
-            else:
-                presence.intervals.append([version, None])
-            work.rows[sequence_id] = (sequence, created, version)
-            work.removed.discard(sequence_id)
-            work.presence.add(sequence_id)
-        for sequence_id in [s for s in state.current if s not in seen]:
-            del state.current[sequence_id]
-            state.history[sequence_id].intervals[-1][1] = version
-            work.rows.pop(sequence_id, None)
-            work.removed.add(sequence_id)
-            work.presence.add(sequence_id)
-
-    def _write(self, cursor: SQLiteCursor, pending: dict[str, _Pending]) -> None:
+    def _write(self, cursor: SQLiteCursor, pending: dict[str, Pending]) -> None:
         dialogues: list[tuple[str, str, str, str]] = []
         rows: list[tuple[Any, ...]] = []
         removed: list[tuple[str, str]] = []
-        presence: list[tuple[str, str, int, int, str]] = []
+        gone: list[tuple[str, str, int, int, str]] = []
+        revived: list[tuple[str, str]] = []
         statuses: list[tuple[int, str, str]] = []
         for dialogue_id, work in pending.items():
             state = work.state
@@ -325,9 +230,10 @@ class SequenceView:
                     )
                 )
             removed.extend((dialogue_id, sequence_id) for sequence_id in work.removed)
-            for sequence_id in work.presence:
+            revived.extend((dialogue_id, s) for s in work.revived if s in state.current)
+            for sequence_id in work.removed_for_good:
                 history = state.history[sequence_id]
-                presence.append(
+                gone.append(
                     (
                         dialogue_id,
                         sequence_id,
@@ -357,10 +263,13 @@ class SequenceView:
             statuses,
         )
         cursor.executemany(
-            "INSERT INTO view_sequence_presence (dialogue_id, sequence_id, created_at, "
+            "DELETE FROM view_sequence_removed WHERE dialogue_id = ? AND sequence_id = ?", revived
+        )
+        cursor.executemany(
+            "INSERT INTO view_sequence_removed (dialogue_id, sequence_id, created_at, "
             "created_revision, intervals) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (dialogue_id, sequence_id) DO UPDATE SET intervals = excluded.intervals",
-            presence,
+            gone,
         )
 
     # Reading
@@ -465,6 +374,7 @@ def _row(
         len(steps),
         orjson.dumps(steps).decode(),
         printed,
+        orjson.dumps(history.intervals).decode(),
     )
 
 
@@ -478,14 +388,16 @@ def _load(cursor: SQLiteCursor, dialogue_id: str) -> DialogueState | None:
         return None
     state = DialogueState(found[0], found[1], orjson.loads(found[2]))
     cursor.execute(
-        "SELECT sequence_id, fingerprint FROM view_sequences WHERE dialogue_id = ?",
+        "SELECT sequence_id, created_at, created_revision, intervals, fingerprint "
+        "FROM view_sequences WHERE dialogue_id = ?",
         (dialogue_id,),
     )
-    for sequence_id, printed in cursor.fetchall():
+    for sequence_id, created_at, created_revision, intervals, printed in cursor.fetchall():
         state.current[sequence_id] = Current(bytes(printed))
+        state.history[sequence_id] = Presence(created_at, created_revision, orjson.loads(intervals))
     cursor.execute(
         "SELECT sequence_id, created_at, created_revision, intervals "
-        "FROM view_sequence_presence WHERE dialogue_id = ?",
+        "FROM view_sequence_removed WHERE dialogue_id = ?",
         (dialogue_id,),
     )
     for sequence_id, created_at, created_revision, intervals in cursor.fetchall():

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from dialogue_engine.domain import blocks
 from dialogue_engine.domain import sequences as edits
 from dialogue_engine.domain.blocktypes import BlockTypeRegistry
 from dialogue_engine.domain.description import check_description
@@ -228,19 +229,19 @@ def test_a_sequence_leading_only_to_itself_can_be_removed() -> None:
 
 def test_block_edits_have_their_own_edit_types_and_details() -> None:
     doc = description()
-    added = edits.new_block(
+    added = blocks.new_block(
         doc, "menu", {"type": "message", "title": "Thanks!", "properties": {"text": "x"}}
     )
     assert (added.edit_type, added.details["id"]) == ("new_block", "thanks")
     assert added.patch[0]["path"] == "/sequences/1/blocks/1"
-    changed = edits.replace_block(
+    changed = blocks.replace_block(
         doc, "intro", "b", {"type": "message", "properties": {"text": "New"}}
     )
     assert changed.edit_type == "update_block"
     assert changed.patch == [
         {"op": "replace", "path": "/sequences/0/blocks/1/properties/text", "value": "New"}
     ]
-    removed = edits.remove_block(doc, "intro", "c")
+    removed = blocks.remove_block(doc, "intro", "c")
     assert removed.edit_type == "remove_block"
     assert removed.patch == [{"op": "remove", "path": "/sequences/0/blocks/2"}]
     assert "position 3" in removed.details["summary"]
@@ -248,9 +249,9 @@ def test_block_edits_have_their_own_edit_types_and_details() -> None:
 
 def test_block_ids_are_unique_across_the_dialogue() -> None:
     with pytest.raises(ValidationFailed) as raised:
-        edits.new_block(description(), "intro", message("ask"))
+        blocks.new_block(description(), "intro", message("ask"))
     assert raised.value.errors[0].path == "/id"
-    generated = edits.new_block(
+    generated = blocks.new_block(
         description(), "intro", {"type": "message", "properties": {"text": "x"}}
     )
     assert generated.result["id"] == "message"
@@ -258,7 +259,7 @@ def test_block_ids_are_unique_across_the_dialogue() -> None:
 
 def test_missing_blocks_are_not_found_with_their_sequence() -> None:
     with pytest.raises(NotFound) as raised:
-        edits.remove_block(description(), "intro", "zzz")
+        blocks.remove_block(description(), "intro", "zzz")
     assert raised.value.details == {"id": "zzz", "sequence_id": "intro"}
 
 
@@ -266,7 +267,7 @@ def test_duplicated_blocks_get_fresh_ids_unique_in_the_target_dialogue() -> None
     doc = description()
     doc["sequences"][1]["blocks"].append(message("a-copy"))
     source = doc["sequences"][0]
-    edit = edits.duplicate_blocks(
+    edit = blocks.duplicate_blocks(
         source,
         doc,
         "menu",
@@ -294,7 +295,7 @@ def test_duplicated_blocks_get_fresh_ids_unique_in_the_target_dialogue() -> None
 def test_duplicating_into_a_missing_sequence_is_422_at_the_member() -> None:
     doc = description()
     with pytest.raises(ValidationFailed) as raised:
-        edits.duplicate_blocks(
+        blocks.duplicate_blocks(
             doc["sequences"][0],
             doc,
             "nope",
