@@ -6,9 +6,11 @@ from .domain.errors import (
     ConcurrentWrite,
     DomainError,
     FieldError,
+    InvalidParameter,
     NotFound,
     PatchConflict,
     PermissionDenied,
+    SequenceInUse,
     StaleRevision,
     ValidationFailed,
 )
@@ -22,17 +24,21 @@ from .engine import (
     ReleaseRecord,
 )
 from .eventstore.application import StoreUnavailable
+from .sequences import BlockRecord, DuplicationRecord, SequenceRecord
 
 __all__ = [
     "Actor",
+    "BlockRecord",
     "BlockType",
     "ConcurrentWrite",
     "DialogueEngine",
     "DialogueRecord",
     "DialogueSummary",
     "DomainError",
+    "DuplicationRecord",
     "FieldError",
     "Grant",
+    "InvalidParameter",
     "NotFound",
     "Page",
     "PatchConflict",
@@ -40,6 +46,8 @@ __all__ = [
     "ProjectRecord",
     "ReleaseRecord",
     "Revision",
+    "SequenceInUse",
+    "SequenceRecord",
     "StaleRevision",
     "StoreUnavailable",
     "ValidationFailed",

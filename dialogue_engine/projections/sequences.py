@@ -99,7 +99,7 @@ _UPSERT = (
 
 class SequenceView:
     name = "sequences"
-    MEMORY = 512
+    MEMORY = 256
     """Dialogues whose state stays in memory between batches."""
 
     def __init__(self) -> None:
