@@ -131,6 +131,8 @@ class SequenceView:
             "ON view_sequences (status, display_status, created_at, seq_key)",
             "CREATE INDEX IF NOT EXISTS view_sequences_project "
             "ON view_sequences (project_id, created_at, seq_key)",
+            "CREATE INDEX IF NOT EXISTS view_sequences_project_status "
+            "ON view_sequences (project_id, status, display_status, created_at, seq_key)",
             "CREATE INDEX IF NOT EXISTS view_sequences_symbol "
             "ON view_sequences (sequence_id, created_at, seq_key)",
             "CREATE TABLE IF NOT EXISTS view_sequence_removed ("
@@ -283,22 +285,51 @@ class SequenceView:
         """A page of the rows matching ``query`` and visible in ``scope``, and their count.
 
         ``scope`` is (project ids whose dialogues are all readable, readable
-        (project id, dialogue id) pairs); None: everything.
+        (project id, dialogue id) pairs); None: everything. Each part of a
+        scope (a project, a dialogue outside those projects) has an index
+        already in ``created_at`` order, so each is read in that order up to
+        the end of the page and the parts are merged: no caller's page sorts
+        all it can see.
         """
-        conditions, params = _conditions(query, scope)
-        where = " AND ".join(conditions) or "1 = 1"
-        cursor.execute(f"SELECT COUNT(*) FROM view_sequences AS s WHERE {where}", params)
-        total = cursor.fetchone()[0]
+        parts = [
+            (part, [*values, *params], filters)
+            for part, values, small in _scope_parts(scope)
+            for filters, params in [_filters(query, unindexed=small)]
+        ]
+        if query.created.empty or not parts:
+            return [], 0
+        total = 0
+        for part, values, filters in parts:
+            cursor.execute(
+                f"SELECT COUNT(*) FROM view_sequences AS s WHERE {part}{filters}", values
+            )
+            total += cursor.fetchone()[0]
         direction = "DESC" if query.descending else "ASC"
+        order = f"ORDER BY created_at {direction}, seq_key {direction}"
+        if len(parts) == 1:
+            ((part, values, filters),) = parts
+            source = "view_sequences"
+            where = f"WHERE {part}{filters}"
+        else:
+            # One index-ordered, limited read per part; the parts are disjoint.
+            enough = query.offset + query.page_size
+            reads = (
+                f"SELECT * FROM (SELECT * FROM view_sequences AS s WHERE {part}{filters} "
+                f"{order} LIMIT {enough})"
+                for part, _, filters in parts
+            )
+            source = f"({' UNION ALL '.join(reads)})"
+            where = ""
+            values = [value for _, part_values, _ in parts for value in part_values]
         cursor.execute(
             "SELECT s.sequence_id, s.project_id, s.dialogue_id, d.title, s.title, "
             "s.description, s.status, s.display_status, s.created_at, s.updated_at, "
             "s.number_users_active, s.number_users_paused, s.number_users_inactive, "
             "s.number_users_finished, s.number_active_steps, s.step_info "
-            "FROM view_sequences AS s JOIN view_sequence_dialogues AS d "
-            f"ON d.dialogue_id = s.dialogue_id WHERE {where} "
+            f"FROM {source} AS s JOIN view_sequence_dialogues AS d "
+            f"ON d.dialogue_id = s.dialogue_id {where} "
             f"ORDER BY s.created_at {direction}, s.seq_key {direction} LIMIT ? OFFSET ?",
-            [*params, query.page_size, query.offset],
+            [*values, query.page_size, query.offset],
         )
         rows = [
             SequenceRow(*r[:15], step_info=orjson.loads(r[15]))  # type: ignore[misc]
@@ -307,34 +338,49 @@ class SequenceView:
         return rows, total
 
 
-def _conditions(query: SequenceSearch, scope: Scope | None) -> tuple[list[str], list[Any]]:
+MAX_SCOPE_PARTS = 50
+"""Beyond this many projects and dialogues, one OR'd condition (and a sort) instead."""
+
+
+def _scope_parts(scope: Scope | None) -> list[tuple[str, list[Any], bool]]:
+    """Disjoint conditions whose union is what ``scope`` may read (none: nothing),
+    each with its parameters and whether it is one dialogue (a few rows)."""
+    if scope is None:
+        return [("1 = 1", [], False)]
+    projects, dialogues = scope
+    own = sorted((d, p) for p, d in dialogues if p not in projects)
+    # '+' keeps the planner on the dialogue's own index rather than the project's.
+    parts = [("s.project_id = ?", [p], False) for p in sorted(projects)] + [
+        ("s.dialogue_id = ? AND +s.project_id = ?", [d, p], True) for d, p in own
+    ]
+    if len(parts) <= MAX_SCOPE_PARTS:
+        return parts
+    either = " OR ".join(f"({part})" for part, _, _ in parts)
+    return [(f"({either})", [value for _, values, _ in parts for value in values], False)]
+
+
+def _filters(query: SequenceSearch, unindexed: bool = False) -> tuple[str, list[Any]]:
+    """`` AND ...`` for every filter given, and its parameters.
+
+    ``unindexed`` marks each column with SQLite's unary ``+`` so that no
+    filter steers the planner away from a more selective part (one dialogue).
+    """
     conditions: list[str] = []
     params: list[Any] = []
-    if scope is not None:
-        projects, dialogues = scope
-        either = []
-        if projects:
-            either.append(f"s.project_id IN ({', '.join('?' * len(projects))})")
-            params.extend(sorted(projects))
-        for project_id, dialogue_id in sorted(dialogues):
-            either.append("(s.dialogue_id = ? AND s.project_id = ?)")
-            params.extend((dialogue_id, project_id))
-        conditions.append(f"({' OR '.join(either)})" if either else "0 = 1")
-    if query.created.empty:
-        conditions.append("0 = 1")
+    c = "+s." if unindexed else "s."
     for sql, value in (
-        ("s.sequence_id = ?", query.id),
+        (f"{c}sequence_id = ?", query.id),
         ("instr(s.title_folded, ?) > 0", query.title),
         ("instr(s.description_folded, ?) > 0", query.description),
-        ("s.status = ?", query.status),
-        ("s.display_status = ?", query.display_status),
-        ("s.created_at >= ?", query.created.low),
-        ("s.created_at <= ?", query.created.high),
+        (f"{c}status = ?", query.status),
+        (f"{c}display_status = ?", query.display_status),
+        (f"{c}created_at >= ?", query.created.low),
+        (f"{c}created_at <= ?", query.created.high),
     ):
         if value is not None:
             conditions.append(sql)
             params.append(value)
-    return conditions, params
+    return "".join(f" AND {c}" for c in conditions), params
 
 
 def _row(
