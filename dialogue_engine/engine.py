@@ -86,8 +86,6 @@ T = TypeVar("T")
 DEFAULT_LOCALE_VAR = "DIALOGUE_ENGINE_DEFAULT_LOCALE"
 
 REVISION_ORDERINGS = ("number", "-number", "created", "-created")
-DESCRIPTIONS = DescriptionEncoder()
-"""Shared by every engine of the process: remembers sequence encodings across revisions."""
 
 
 @dataclass(frozen=True)
@@ -125,10 +123,13 @@ class Document:
     historical read.
     """
 
-    __slots__ = ("_encoded", "_handed_over", "_lock", "_private", "_tree")
+    __slots__ = ("_encoded", "_encoder", "_handed_over", "_lock", "_private", "_tree")
 
-    def __init__(self, tree: JSON, *, private: bool = False) -> None:
+    def __init__(
+        self, tree: JSON, *, encoder: DescriptionEncoder | None = None, private: bool = False
+    ) -> None:
         self._tree = tree
+        self._encoder = encoder
         self._private = private
         self._encoded: bytes | None = None
         self._handed_over: JSON = None
@@ -155,7 +156,10 @@ class Document:
 
     def _encode(self) -> bytes:
         if self._encoded is None:
-            self._encoded = DESCRIPTIONS.encode(self._tree)
+            # A private tree is a one-off (a historical read): remembering its
+            # sequences' encodings would only keep them alive for the collector.
+            encoder = None if self._private else self._encoder
+            self._encoded = encoder.encode(self._tree) if encoder else canonical_bytes(self._tree)
             # Keep a private tree only until it is handed over.
             self._handed_over = self._tree if self._private else None
             self._tree = None
@@ -237,6 +241,8 @@ class DialogueEngine:
         self.projector = Projector(store, recorder)
         self._views = recorder
         self._documents: LRUCache[tuple[UUID, int], Document] = LRUCache(maxsize=64)
+        self._encoder = DescriptionEncoder()
+        """Remembers sequence encodings across this engine's revisions (see :mod:`.encoding`)."""
         self._revision_ids: LRUCache[UUID, dict[str, int]] = LRUCache(maxsize=1000)
         self.accounts = Accounts(store, read_views=self._read_views)
         """Users, grants, tokens and API keys (see :mod:`dialogue_engine.accounts`)."""
@@ -1006,7 +1012,7 @@ class DialogueEngine:
             document = self._documents.get(key)
         except KeyError:
             if number == dialogue.version:
-                document = Document(dialogue.description)
+                document = Document(dialogue.description, encoder=self._encoder)
             else:
                 loaded = self.store.load_at(dialogue.id, number, Dialogue)
                 document = Document(loaded.description, private=True)

@@ -8,9 +8,10 @@ description validator checks it. Likewise a string ``template_id`` at the top
 of ``properties`` (with an optional ``version_id``) references a template; the
 engine checks that it exists (:func:`template_reference`).
 
-Validating one block with ``jsonschema`` costs ~40 µs, so results are memoised
-by the block's canonical encoding: re-validating an unchanged block is a dict
-lookup.
+Validity is decided by ``jsonschema-rs`` (Draft 2020-12, ~0.2 µs a block);
+only invalid properties go through ``jsonschema``, whose messages and paths
+are what clients see. Results are also memoised by the block's canonical
+encoding: re-validating an unchanged block is a dict lookup.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 import orjson
 
 from .errors import FieldError, ValidationFailed
@@ -167,6 +169,7 @@ class BlockTypeRegistry:
     def __init__(self, types: tuple[BlockType, ...] = BUILTIN_TYPES) -> None:
         self._types: dict[str, BlockType] = {}
         self._validators: dict[str, Any] = {}
+        self._fast: dict[str, Any] = {}
         self._memo: dict[tuple[str, bytes], tuple[FieldError, ...]] = {}
         for block_type in types:
             self.register(block_type)
@@ -185,6 +188,10 @@ class BlockTypeRegistry:
             ) from e
         self._types[block_type.name] = block_type
         self._validators[block_type.name] = jsonschema.Draft202012Validator(block_type.schema)
+        try:
+            self._fast[block_type.name] = jsonschema_rs.Draft202012Validator(block_type.schema)
+        except Exception:  # a schema the fast validator cannot compile: the reference one serves
+            self._fast.pop(block_type.name, None)
         self._memo.clear()
 
     def __contains__(self, name: object) -> bool:
@@ -211,6 +218,13 @@ class BlockTypeRegistry:
         return found
 
     def _check(self, name: str, properties: JSON) -> tuple[FieldError, ...]:
+        block_type = self._types[name]
+        fast = self._fast.get(name)
+        if fast is not None and fast.is_valid(properties):
+            # ~0.2 µs instead of ~15-40 µs; only invalid input pays for the
+            # reference validator, whose error messages and paths are the contract.
+            valid: list[FieldError] = block_type.check(properties) if block_type.check else []
+            return tuple(sorted(valid, key=lambda e: (e.path, e.type)))
         errors = [
             FieldError(
                 str(error.validator),
@@ -219,7 +233,6 @@ class BlockTypeRegistry:
             )
             for error in self._validators[name].iter_errors(properties)
         ]
-        block_type = self._types[name]
         if not errors and block_type.check is not None:
             errors = block_type.check(properties)
         return tuple(sorted(errors, key=lambda e: (e.path, e.type)))
