@@ -1006,6 +1006,7 @@ class DialogueEngine:
         Descriptions are cached as encoded bytes per (dialogue, revision), so a
         revision read again is neither replayed nor kept as a tree.
         """
+        is_current = number is None
         number = dialogue.version if number is None else number
         key = (dialogue.id, number)
         try:
@@ -1018,7 +1019,7 @@ class DialogueEngine:
                 document = Document(loaded.description, private=True)
             self._documents.put(key, document)
         latest = self._latest_release_revision(dialogue)
-        current = self.store.find(dialogue.id, Dialogue)
+        current = None if is_current else self.store.find(dialogue.id, Dialogue)
         current_version = current.version if current is not None else dialogue.version
         project_id = dialogue.project_id
         return DialogueRecord(

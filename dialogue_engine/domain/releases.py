@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from .aggregates import EngineAggregate, check_created, derived_id
 from .errors import FieldError, NotFound, ValidationFailed
 
 
+@lru_cache(maxsize=65_536)
 def release_log_id(dialogue_id: UUID) -> UUID:
     return derived_id(dialogue_id, "releases")
 
