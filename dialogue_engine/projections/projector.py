@@ -36,6 +36,8 @@ Progress = Callable[[int, int], None]
 
 class Projector:
     BATCH_SIZE = 500
+    FOLDED_AGGREGATES = 100
+    """How many aggregates the projector keeps folded, to apply the next event to."""
     YIELD_EVERY = 16
 
     def __init__(self, store: DialogueStore, recorder: ViewRecorder) -> None:
@@ -43,7 +45,7 @@ class Projector:
         self.recorder = recorder
         self._lock = threading.Lock()
         self._positions = recorder.positions()
-        self._aggregates: LRUCache[UUID, EngineAggregate] = LRUCache(maxsize=100)
+        self._aggregates: LRUCache[UUID, EngineAggregate] = LRUCache(self.FOLDED_AGGREGATES)
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -79,7 +81,8 @@ class Projector:
         with self._lock:
             self.recorder.drop()
             self._positions = self.recorder.positions()
-            self._aggregates.clear()
+            # LRUCache.clear() in eventsourcing 9.5.6 keeps its dict: start afresh.
+            self._aggregates = LRUCache(self.FOLDED_AGGREGATES)
         return self.catch_up(progress=progress)
 
     def _changes(self, notifications: Sequence[Notification]) -> list[Change]:
