@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .domain.errors import FieldError, ValidationFailed
+from .domain.errors import FieldError, ValidationFailed, unexpected_members
 from .domain.jsonvalue import JSON
 from .domain.user import check_name
 
@@ -21,18 +21,9 @@ def check_user_fields(fields: JSON) -> dict[str, str]:
     """A user's changeable fields, ``{first_name, last_name}`` (a missing one: empty)."""
     if type(fields) is not dict:
         raise ValidationFailed([FieldError("type", "", "a user is an object")])
-    extra = sorted(set(fields) - set(USER_FIELDS))
-    if extra:
-        listed = ", ".join(repr(k) for k in extra)
-        raise ValidationFailed(
-            [
-                FieldError(
-                    "additionalProperties",
-                    "",
-                    f"Additional properties are not allowed ({listed} was unexpected)",
-                )
-            ]
-        )
+    unexpected = unexpected_members(fields, USER_FIELDS)
+    if unexpected:
+        raise ValidationFailed(unexpected)
     return {name: check_name(fields.get(name), f"/{name}") for name in USER_FIELDS}
 
 
@@ -74,13 +65,6 @@ def _check_members(
         for name in required
         if name not in fields
     ]
-    extra = sorted(set(fields) - set(required) - set(optional))
-    if extra:
-        listed = ", ".join(repr(k) for k in extra)
-        errors.append(
-            FieldError(
-                "additionalProperties", at, f"Additional properties are not allowed ({listed})"
-            )
-        )
+    errors += unexpected_members(fields, (*required, *optional), at)
     if errors:
         raise ValidationFailed(errors)

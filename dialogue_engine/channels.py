@@ -33,7 +33,13 @@ from .domain.channels import (
     check_channel_type,
     check_project_ref,
 )
-from .domain.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from .domain.errors import (
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    unexpected_members,
+)
 from .domain.jsonvalue import JSON
 from .domain.paging import Page, PageRequest
 from .domain.patching import apply_patch, check_patch
@@ -243,18 +249,9 @@ def check_channel_fields(fields: JSON) -> dict[str, Any]:
     """A channel's writable fields: ``{project_id}`` (a string or null; left out: null)."""
     if type(fields) is not dict:
         raise ValidationFailed([FieldError("type", "", "a channel is an object")])
-    extra = sorted(set(fields) - set(CHANNEL_FIELDS))
-    if extra:
-        listed = ", ".join(repr(k) for k in extra)
-        raise ValidationFailed(
-            [
-                FieldError(
-                    "additionalProperties",
-                    "",
-                    f"Additional properties are not allowed ({listed} was unexpected)",
-                )
-            ]
-        )
+    unexpected = unexpected_members(fields, CHANNEL_FIELDS)
+    if unexpected:
+        raise ValidationFailed(unexpected)
     project_id = fields.get("project_id")
     if project_id is not None and (type(project_id) is not str or not project_id):
         raise ValidationFailed(
@@ -274,16 +271,7 @@ def check_new_channel(fields: JSON) -> dict[str, Any]:
         for name in ("title", "address", "type", "provider")
         if name not in fields
     ]
-    extra = sorted(set(fields) - allowed)
-    if extra:
-        listed = ", ".join(repr(k) for k in extra)
-        errors.append(
-            FieldError(
-                "additionalProperties",
-                "",
-                f"Additional properties are not allowed ({listed} was unexpected)",
-            )
-        )
+    errors += unexpected_members(fields, allowed)
     if errors:
         raise ValidationFailed(errors)
     provider = fields["provider"]

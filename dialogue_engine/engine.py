@@ -55,6 +55,7 @@ from .domain.errors import (
     PermissionDenied,
     StaleRevision,
     ValidationFailed,
+    unexpected_members,
 )
 from .domain.jsonvalue import JSON, canonical_bytes, loads
 from .domain.paging import Page, PageRequest
@@ -1068,18 +1069,9 @@ def check_project_fields(fields: JSON) -> dict[str, Any]:
     """A project's changeable fields, ``{title, is_archived}``, checked."""
     if type(fields) is not dict:
         raise ValidationFailed([FieldError("type", "", "a project is an object")])
-    extra = sorted(set(fields) - {"title", "is_archived"})
-    if extra:
-        listed = ", ".join(repr(k) for k in extra)
-        raise ValidationFailed(
-            [
-                FieldError(
-                    "additionalProperties",
-                    "",
-                    f"Additional properties are not allowed ({listed} was unexpected)",
-                )
-            ]
-        )
+    unexpected = unexpected_members(fields, {"title", "is_archived"})
+    if unexpected:
+        raise ValidationFailed(unexpected)
     if "title" not in fields:
         raise ValidationFailed([FieldError("required", "", "'title' is a required property")])
     is_archived = fields.get("is_archived", False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from ..domain.errors import FieldError, ValidationFailed
+from ..domain.errors import FieldError, ValidationFailed, unexpected_members
 from ..domain.user import API_KEY, TOKEN
 from . import shapes
 from .requests import Call
@@ -70,14 +70,7 @@ def _object(
         for name, value in body.items()
         if name in required + optional and type(value) is not str
     ]
-    extra = sorted(set(body) - set(required) - set(optional))
-    if extra:
-        listed = ", ".join(repr(k) for k in extra)
-        errors.append(
-            FieldError(
-                "additionalProperties", "", f"Additional properties are not allowed ({listed})"
-            )
-        )
+    errors += unexpected_members(body, (*required, *optional))
     if errors:
         raise ValidationFailed(errors)
     return body

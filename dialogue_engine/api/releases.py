@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from ..domain.errors import FieldError, ValidationFailed
+from ..domain.errors import FieldError, ValidationFailed, unexpected_members
 from ..engine import ReleaseRecord
 from . import shapes
 from .dialogues import dialogue_response
@@ -49,15 +49,7 @@ def _release_body(body: object) -> dict[str, str]:
     """``{"revision_id": "..."}`` and nothing else."""
     if type(body) is not dict:
         raise ValidationFailed([FieldError("type", "", "a release is an object")])
-    extra = sorted(set(body) - {"revision_id"})
-    errors = []
-    if extra:
-        listed = ", ".join(repr(k) for k in extra)
-        errors.append(
-            FieldError(
-                "additionalProperties", "", f"Additional properties are not allowed ({listed})"
-            )
-        )
+    errors = unexpected_members(body, {"revision_id"})
     if type(body.get("revision_id")) is not str:
         errors.append(FieldError("required", "/revision_id", "revision_id must be a string"))
     if errors:

@@ -17,7 +17,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..domain.errors import FieldError, ValidationFailed
+from ..domain.errors import FieldError, ValidationFailed, unexpected_members
 from ..domain.patching import parse_pointer
 from ..domain.permissions import Actor
 from ..eventstore.application import WouldBlock, memory_only
@@ -222,18 +222,9 @@ def drop_read_only(body: Any, read_only: Collection[str]) -> Any:
 def reject_read_only(body: Any, read_only: Collection[str]) -> Any:
     """POST: a read-only member in the body is most likely a client error (422)."""
     if type(body) is dict:
-        given = [key for key in body if key in read_only]
-        if given:
-            listed = ", ".join(repr(k) for k in given)
-            raise ValidationFailed(
-                [
-                    FieldError(
-                        "additionalProperties",
-                        "",
-                        f"Additional properties are not allowed ({listed} was unexpected)",
-                    )
-                ]
-            )
+        errors = unexpected_members({key for key in body if key in read_only}, ())
+        if errors:
+            raise ValidationFailed(errors)
     return body
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from ..domain.errors import FieldError, ValidationFailed
+from ..domain.errors import FieldError, ValidationFailed, unexpected_members
 from . import templateshapes as shapes
 from .pagination import paged
 from .requests import Call, drop_read_only
@@ -139,14 +139,7 @@ def render_data(call: Call) -> Any:
     body = call.json(optional=True)
     if type(body) is not dict:
         raise ValidationFailed([FieldError("type", "", "the body must be an object")])
-    extra = sorted(set(body) - {"template_data"})
-    if extra:
-        listed = ", ".join(repr(k) for k in extra)
-        raise ValidationFailed(
-            [
-                FieldError(
-                    "additionalProperties", "", f"Additional properties are not allowed ({listed})"
-                )
-            ]
-        )
+    errors = unexpected_members(body, {"template_data"})
+    if errors:
+        raise ValidationFailed(errors)
     return body.get("template_data")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .diff import make_patch
-from .errors import FieldError, ValidationFailed
+from .errors import FieldError, ValidationFailed, unexpected_members
 from .jsonvalue import JSON, owned_copy
 from .schedule import NEW_START_DATE, Conversion, check_conversion, convert_dates
 from .sequences import (
@@ -59,18 +59,9 @@ def check_duplication(body: JSON) -> Duplication:
     """
     if type(body) is not dict:
         raise ValidationFailed([FieldError("type", "", "a duplication request is an object")])
-    extra = sorted(set(body) - DUPLICATION_MEMBERS)
-    if extra:
-        listed = ", ".join(repr(k) for k in extra)
-        raise ValidationFailed(
-            [
-                FieldError(
-                    "additionalProperties",
-                    "",
-                    f"Additional properties are not allowed ({listed} was unexpected)",
-                )
-            ]
-        )
+    unexpected = unexpected_members(body, DUPLICATION_MEMBERS)
+    if unexpected:
+        raise ValidationFailed(unexpected)
     target = body.get("duplicate-to-sequence-id")
     if type(target) is not str:
         raise ValidationFailed(

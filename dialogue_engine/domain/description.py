@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from .blocktypes import SYMBOL_PATTERN, BlockTypeRegistry, next_references, template_reference
-from .errors import FieldError, ValidationFailed
+from .errors import FieldError, ValidationFailed, unexpected_members
 from .jsonvalue import JSON
 
 _SYMBOL = re.compile(SYMBOL_PATTERN)
@@ -132,16 +132,7 @@ def _check_members(
     for key in required:
         if key not in node:
             errors.append(FieldError("required", at, f"'{key}' is a required property"))
-    extra = sorted(set(node) - allowed)
-    if extra:
-        listed = ", ".join(repr(k) for k in extra)
-        errors.append(
-            FieldError(
-                "additionalProperties",
-                at,
-                f"Additional properties are not allowed ({listed} unexpected)",
-            )
-        )
+    errors += unexpected_members(node, allowed, at)
 
 
 def _check_text(

@@ -8,6 +8,7 @@ subclasses inherit their parent's mapping.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,3 +142,18 @@ class InvalidParameter(DomainError):
             f"Invalid query parameter {parameter!r}: {reason}",
             {"parameter": parameter, "value": value, "reason": reason},
         )
+
+
+def unexpected_members(node: Any, allowed: Collection[str], at: str = "") -> list[FieldError]:
+    """The one ``additionalProperties`` error for members of ``node`` outside ``allowed``.
+
+    Worded as JSON Schema validators word it ("('id' was unexpected)"), so a
+    client sees the same message whichever check found the member.
+    """
+    extra = sorted((key for key in node if key not in allowed), key=repr)
+    if not extra:
+        return []
+    listed = ", ".join(repr(key) for key in extra)
+    verb = "was" if len(extra) == 1 else "were"
+    message = f"Additional properties are not allowed ({listed} {verb} unexpected)"
+    return [FieldError("additionalProperties", at, message)]

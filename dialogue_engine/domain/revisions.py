@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from .aggregates import MAX_CREATED
-from .errors import FieldError, ValidationFailed
+from .errors import FieldError, ValidationFailed, unexpected_members
 from .patching import check_patch
 
 _READ_ONLY = frozenset({"id", "url", "number", "user_id"})
+"""Members a revision shows but a request may not set (rejected like any unknown member)."""
 _ALLOWED = frozenset({"type", "details", "created", "properties"})
+_PROPERTIES = {"edit": frozenset({"edit_type", "patch"}), "revert": frozenset({"revision_id"})}
 
 
 @dataclass(frozen=True)
@@ -66,18 +68,7 @@ def parse_revisions(body: Any) -> list[RevisionRequest]:
 def _errors(body: Any, at: str) -> list[FieldError]:
     if type(body) is not dict:
         return [FieldError("type", at, "a revision is an object")]
-    errors: list[FieldError] = []
-    read_only = sorted(key for key in body if key in _READ_ONLY)
-    unknown = sorted((key for key in body if key not in _ALLOWED | _READ_ONLY), key=repr)
-    if read_only or unknown:
-        listed = ", ".join(repr(k) for k in read_only + unknown)
-        errors.append(
-            FieldError(
-                "additionalProperties",
-                at,
-                f"Additional properties are not allowed ({listed} unexpected)",
-            )
-        )
+    errors = unexpected_members(body, _ALLOWED, at)
     kind = body.get("type")
     if kind not in ("edit", "revert"):
         errors.append(FieldError("enum", f"{at}/type", "type must be 'edit' or 'revert'"))
@@ -105,21 +96,10 @@ def _errors(body: Any, at: str) -> list[FieldError]:
             errors.extend(
                 e.under(f"{at}/properties/patch") for e in check_patch(properties["patch"])
             )
-        extra = sorted(set(properties) - {"edit_type", "patch"})
-    elif kind == "revert":
-        if type(properties.get("revision_id")) is not str:
-            errors.append(
-                FieldError("type", f"{at}/properties/revision_id", "revision_id must be a string")
-            )
-        extra = sorted(set(properties) - {"revision_id"})
-    else:
-        extra = []
-    if extra:
+    elif kind == "revert" and type(properties.get("revision_id")) is not str:
         errors.append(
-            FieldError(
-                "additionalProperties",
-                f"{at}/properties",
-                f"Additional properties are not allowed ({', '.join(map(repr, extra))} unexpected)",
-            )
+            FieldError("type", f"{at}/properties/revision_id", "revision_id must be a string")
         )
+    if kind in _PROPERTIES:
+        errors += unexpected_members(properties, _PROPERTIES[kind], f"{at}/properties")
     return errors

@@ -25,7 +25,7 @@ from typing import Any
 
 from .blocktypes import SYMBOL_PATTERN, next_references
 from .diff import make_patch
-from .errors import FieldError, NotFound, SequenceInUse, ValidationFailed
+from .errors import FieldError, NotFound, SequenceInUse, ValidationFailed, unexpected_members
 from .jsonvalue import JSON, json_equal, owned_copy
 from .patching import apply_patch, check_patch, parse_pointer
 
@@ -249,18 +249,9 @@ def relative_errors(error: ValidationFailed, at: str) -> ValidationFailed:
 def checked_object(body: JSON, members: frozenset[str], kind: str) -> dict[str, Any]:
     if type(body) is not dict:
         raise ValidationFailed([FieldError("type", "", f"a {kind} is an object")])
-    extra = sorted(set(body) - members)
-    if extra:
-        listed = ", ".join(repr(k) for k in extra)
-        raise ValidationFailed(
-            [
-                FieldError(
-                    "additionalProperties",
-                    "",
-                    f"Additional properties are not allowed ({listed} was unexpected)",
-                )
-            ]
-        )
+    unexpected = unexpected_members(body, members)
+    if unexpected:
+        raise ValidationFailed(unexpected)
     if "id" in body and (type(body["id"]) is not str or not _SYMBOL.fullmatch(body["id"])):
         raise ValidationFailed(
             [FieldError("pattern", "/id", f"{body['id']!r} does not match '{SYMBOL_PATTERN}'")]

@@ -16,7 +16,7 @@ import re
 from typing import Any
 from uuid import UUID
 
-from .errors import FieldError, ValidationFailed
+from .errors import FieldError, ValidationFailed, unexpected_members
 from .jsonvalue import owned_copy
 
 TEMPLATE_PREFIX = "tem_"
@@ -140,14 +140,7 @@ def check_members(
         for key in required
         if key not in body
     ]
-    extra = sorted(set(body) - allowed)
-    if extra:
-        listed = ", ".join(repr(k) for k in extra)
-        errors.append(
-            FieldError(
-                "additionalProperties", at, f"Additional properties are not allowed ({listed})"
-            )
-        )
+    errors += unexpected_members(body, allowed, at)
     if errors:
         raise ValidationFailed(errors)
     return body
