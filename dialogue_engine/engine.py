@@ -70,9 +70,11 @@ from .eventstore.application import DialogueStore, UnitOfWork
 from .eventstore.settings import parse_store_url, store_url_from_environment
 from .eventstore.sqlite import view_datastore
 from .mail import MailSettings, Postman
+from .participants import Participants
 from .passwords import PasswordResets, reset_ttl_ms
 from .projections.base import ViewRecorder
 from .projections.channels import ChannelSummaries
+from .projections.participants import ParticipantView
 from .projections.projector import Progress, Projector
 from .projections.sequences import SequenceView
 from .projections.summaries import DialogueSummaries, ProjectSummaries
@@ -263,6 +265,8 @@ class DialogueEngine:
         """Message templates, versions and locales (see :mod:`dialogue_engine.templates`)."""
         self.sequences = Sequences(self)
         """Sequence and block sub-resources and search (see :mod:`dialogue_engine.sequences`)."""
+        self.participants = Participants(self)
+        """End users of a project and their enrolments (see :mod:`dialogue_engine.participants`)."""
         self.audit = Audit(self)
         """Verify, diff, blame, time travel, replay, export/import, feed
         (:mod:`dialogue_engine.audit`)."""
@@ -308,6 +312,7 @@ class DialogueEngine:
                 ChannelSummaries(),
                 TemplateCatalog(),
                 SequenceView(),
+                ParticipantView(),
             ],
         )
         recorder.create_table()

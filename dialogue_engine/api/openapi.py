@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from . import audit_schemas, sequence_schemas
+from . import audit_schemas, participant_schemas, sequence_schemas
 from .directory_schemas import DIRECTORY_SCHEMAS, ERRORS_BY_PERMISSION, RATE_LIMITED
 from .routes import ENDPOINTS, Endpoint
 
@@ -347,6 +347,7 @@ SCHEMAS: dict[str, Any] = {
 SCHEMAS.update(sequence_schemas.SCHEMAS)
 SCHEMAS.update(DIRECTORY_SCHEMAS)
 SCHEMAS.update(audit_schemas.SCHEMAS)
+SCHEMAS.update(participant_schemas.SCHEMAS)
 
 _QUERY: dict[str, dict[str, Any]] = {
     "page": {"type": "integer", "minimum": 1, "default": 1},
@@ -373,6 +374,7 @@ _ERRORS_BY_PERMISSION = {
     "projects:create": ("401", "403"),
     "project:read": ("401", "404"),
     **ERRORS_BY_PERMISSION,
+    **participant_schemas.ERRORS_BY_PERMISSION,
     "template:create": ("401", "403"),
     "template:read": ("401", "404"),
 }

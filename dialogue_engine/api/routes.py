@@ -25,6 +25,8 @@ resource in the path:
   read by every caller and written by admins; unreadable is 404, readable but
   not writable 403);
 - ``template:create``: write access to the body's ``project_id`` (admin without one).
+- ``project:write``: ``admin``, ``project:admin`` or ``project:dialogues:write`` on the
+  project (404 if it cannot see it, else 403): a project's participants.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from . import (
     events,
     history,
     meta,
+    participants,
     projects,
     releases,
     revisions,
@@ -60,6 +63,8 @@ CHANNEL = "/channels/{channel_id}"
 PROVIDER = "/providers/{provider_id}"
 SEQUENCE = DIALOGUE + "/sequences/{sequence_id}"
 BLOCK = SEQUENCE + "/blocks/{block_id}"
+PARTICIPANT = PROJECT + "/participants/{participant_id}"
+ENROLMENT = SEQUENCE + "/participants/{participant_id}"
 TEMPLATE = "/templates/{template_id}"
 TEMPLATE_LOCALE = TEMPLATE + "/locales/{locale}"
 PAGING = ("page", "per_page")
@@ -309,6 +314,34 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              "Replace a block (an update_block revision)", "BlockReplacement", "BlockResource"),
     Endpoint("DELETE", BLOCK, sequences.delete_block, "dialogue:write",
              "Remove a block (a remove_block revision)", response="BlockResource"),
+    Endpoint("GET", PROJECT + "/participants/", participants.list_participants,
+             "project:read", "The project's participants, oldest first",
+             response="Participant", query=PAGING, array=True),
+    Endpoint("POST", PROJECT + "/participants/", participants.create_participant,
+             "project:write", "Add a participant (an end user of the project)",
+             "NewParticipant", "Participant", 201),
+    Endpoint("GET", PARTICIPANT, participants.get_participant, "project:read",
+             "A participant", response="Participant"),
+    Endpoint("PUT", PARTICIPANT, participants.replace_participant, "project:write",
+             "Replace a participant", "ParticipantReplacement", "Participant"),
+    Endpoint("PATCH", PARTICIPANT, participants.patch_participant, "project:write",
+             "Patch a participant (RFC 6902)", "JsonPatch", "Participant",
+             media_type=JSON_PATCH),
+    Endpoint("DELETE", PARTICIPANT, participants.delete_participant, "project:write",
+             "Delete a participant and its enrolments", response="Participant"),
+    Endpoint("GET", SEQUENCE + "/participants/", participants.list_enrolments,
+             "dialogue:read", "The sequence's users, earliest enrolled first",
+             response="Enrolment", query=PAGING, array=True),
+    Endpoint("POST", SEQUENCE + "/participants/", participants.enrol, "dialogue:write",
+             "Enrol a participant of the project in the sequence (active)", "NewEnrolment",
+             "Enrolment", 201),
+    Endpoint("GET", ENROLMENT, participants.get_enrolment, "dialogue:read",
+             "A participant's enrolment in the sequence", response="Enrolment"),
+    Endpoint("PATCH", ENROLMENT, participants.patch_enrolment, "dialogue:write",
+             "Set the enrolment's status (RFC 6902 on {status})", "JsonPatch", "Enrolment",
+             media_type=JSON_PATCH),
+    Endpoint("DELETE", ENROLMENT, participants.withdraw, "dialogue:write",
+             "Withdraw the participant from the sequence", response="Enrolment"),
 )  # fmt: skip
 
 

@@ -42,6 +42,7 @@ from eventsourcing.utils import get_topic
 from ..domain.aggregates import EngineAggregate
 from ..domain.dialogue import Dialogue
 from ..domain.errors import ConcurrentWrite, DomainError, NotFound
+from ..domain.participants import Participant
 from ..domain.project import Project
 from ..domain.releases import ReleaseLog
 from ..domain.templates import Template
@@ -169,6 +170,7 @@ class DialogueStore(Application[UUID]):
         Credential: SNAPSHOT_INTERVAL,
         EmailClaim: SNAPSHOT_INTERVAL,
         UserDirectory: SNAPSHOT_INTERVAL,
+        Participant: SNAPSHOT_INTERVAL,
     }
     snapshotting_projectors = {cls: replay for cls in snapshotting_intervals}
 

@@ -45,6 +45,7 @@ from ..domain.sequence_search import (
     SequenceSearch,
 )
 from .base import Change
+from .participants import USER_COUNTS
 from .sequence_state import (
     Current,
     DialogueState,
@@ -324,8 +325,7 @@ class SequenceView:
         cursor.execute(
             "SELECT s.sequence_id, s.project_id, s.dialogue_id, d.title, s.title, "
             "s.description, s.status, s.display_status, s.created_at, s.updated_at, "
-            "s.number_users_active, s.number_users_paused, s.number_users_inactive, "
-            "s.number_users_finished, s.number_active_steps, s.step_info "
+            f"{USER_COUNTS}, s.number_active_steps, s.step_info "
             f"FROM {source} AS s JOIN view_sequence_dialogues AS d "
             f"ON d.dialogue_id = s.dialogue_id {where} "
             f"ORDER BY s.created_at {direction}, s.seq_key {direction} LIMIT ? OFFSET ?",

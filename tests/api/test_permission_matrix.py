@@ -45,6 +45,7 @@ ABILITIES: dict[str, set[str]] = {
         "dialogue:create",
         "dialogue:publish",
         "template:write",
+        "project:write",
     },
     "projects:create": {*BASIC, "projects:create"},
     "project:admin": {
@@ -53,9 +54,10 @@ ABILITIES: dict[str, set[str]] = {
         "dialogue:create",
         "dialogue:publish",
         "template:write",
+        "project:write",
     },
     "project:dialogues:read": READ,
-    "project:dialogues:write": {*WRITE, "template:write"},
+    "project:dialogues:write": {*WRITE, "template:write", "project:write"},
     "dialogue:read": READ,
     "dialogue:write": WRITE,
 }
@@ -98,6 +100,10 @@ class World:
     key_id: str
     template_id: str
     version_id: str
+    participant_id: str = ""
+    """A participant of the project, enrolled in the dialogue's sequence s0."""
+    spare_participant_id: str = ""
+    """A participant of the project enrolled nowhere."""
 
     def fill(self, path: str) -> str:
         return (
@@ -112,6 +118,7 @@ class World:
             .replace("{key_id}", self.key_id)
             .replace("{sequence_id}", "s0")
             .replace("{block_id}", "s0-b0")
+            .replace("{participant_id}", self.participant_id)
         )
 
 
@@ -179,6 +186,23 @@ SEQUENCE_SAMPLES: dict[tuple[str, str], Send] = {
     ("PUT", SEQUENCE + "/blocks/{block_id}"): _json("PUT", MESSAGE),
     ("DELETE", SEQUENCE + "/blocks/{block_id}"): _no_body("DELETE"),
 }
+PARTICIPANT = PROJECT + "/participants/{participant_id}"
+ENROLMENT = SEQUENCE + "/participants/{participant_id}"
+PARTICIPANT_SAMPLES: dict[tuple[str, str], Send] = {
+    ("GET", PROJECT + "/participants/"): _no_body("GET"),
+    ("POST", PROJECT + "/participants/"): _json("POST", {"address": "+27820000001"}),
+    ("GET", PARTICIPANT): _no_body("GET"),
+    ("PUT", PARTICIPANT): _json("PUT", {"address": "+27820000002", "name": "Ann"}),
+    ("PATCH", PARTICIPANT): _patch([{"op": "replace", "path": "/name", "value": "Bo"}]),
+    ("DELETE", PARTICIPANT): _no_body("DELETE"),
+    ("GET", SEQUENCE + "/participants/"): _no_body("GET"),
+    ("POST", SEQUENCE + "/participants/"): lambda w, url, headers: w.client.post(
+        url, json={"participant_id": w.spare_participant_id}, headers=headers
+    ),
+    ("GET", ENROLMENT): _no_body("GET"),
+    ("PATCH", ENROLMENT): _patch([{"op": "replace", "path": "/status", "value": "paused"}]),
+    ("DELETE", ENROLMENT): _no_body("DELETE"),
+}
 SAMPLES: dict[tuple[str, str], Send] = {
     ("GET", "/healthz"): _no_body("GET"),
     ("GET", "/openapi.json"): _no_body("GET"),
@@ -223,6 +247,7 @@ SAMPLES: dict[tuple[str, str], Send] = {
     **TEMPLATE_SAMPLES,
     **SEQUENCE_SAMPLES,
     **AUDIT_SAMPLES,
+    **PARTICIPANT_SAMPLES,
 }
 
 
@@ -259,6 +284,9 @@ def build_world(engine: DialogueEngine, client: TestClient, grant: str, on_other
     if grant == "anonymous":
         subject = Caller(subject.user_id, subject.email, {})
     target = other if on_other else dialogue
+    enrolled = engine.participants.create(project_id, {"address": "+27820000000"})
+    spare = engine.participants.create(project_id, {"address": "+27820000009"})
+    engine.participants.enrol(project_id, dialogue["id"], "s0", {"participant_id": enrolled.id})
     return World(
         client,
         project_id,
@@ -270,6 +298,8 @@ def build_world(engine: DialogueEngine, client: TestClient, grant: str, on_other
         key_id,
         template.id,
         template.versions[0].id,
+        enrolled.id,
+        spare.id,
     )
 
 

@@ -18,6 +18,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 import dialogue_engine.domain
 from dialogue_engine.domain.channels import Channel, Provider
 from dialogue_engine.domain.dialogue import Dialogue
+from dialogue_engine.domain.participants import Participant
 from dialogue_engine.domain.project import Project
 from dialogue_engine.domain.releases import ReleaseLog
 from dialogue_engine.domain.resets import PasswordReset
@@ -25,6 +26,14 @@ from dialogue_engine.domain.templates import Template
 from dialogue_engine.domain.user import Credential, EmailClaim, User, UserDirectory
 
 PINNED: dict[str, type] = {
+    "dialogue_engine:Participant": Participant,
+    "dialogue_engine:Participant.Created": Participant.Created,
+    "dialogue_engine:Participant.Snapshot": Participant.Snapshot,
+    "dialogue_engine:Participant.Changed": Participant.Changed,
+    "dialogue_engine:Participant.Deleted": Participant.Deleted,
+    "dialogue_engine:Participant.Enrolled": Participant.Enrolled,
+    "dialogue_engine:Participant.StatusSet": Participant.StatusSet,
+    "dialogue_engine:Participant.Withdrawn": Participant.Withdrawn,
     "dialogue_engine:Dialogue": Dialogue,
     "dialogue_engine:Dialogue.Created": Dialogue.Created,
     "dialogue_engine:Dialogue.Edited": Dialogue.Edited,
