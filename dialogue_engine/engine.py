@@ -76,11 +76,13 @@ from .projections.base import ViewRecorder
 from .projections.channels import ChannelSummaries
 from .projections.participants import ParticipantView
 from .projections.projector import Progress, Projector
+from .projections.runs import OutboxView
 from .projections.sequences import SequenceView
 from .projections.summaries import DialogueSummaries, ProjectSummaries
 from .projections.templates import TemplateCatalog
 from .projections.users import UserSummaries
 from .rendering.pool import DEFAULT_TIMEOUT, Renderer
+from .runs import Runs
 from .sequences import Sequences
 from .templates import RenderedTemplate, Templates, TemplateVersionRecord
 
@@ -267,6 +269,8 @@ class DialogueEngine:
         """Sequence and block sub-resources and search (see :mod:`dialogue_engine.sequences`)."""
         self.participants = Participants(self)
         """End users of a project and their enrolments (see :mod:`dialogue_engine.participants`)."""
+        self.runs = Runs(self)
+        """Submitting sequences and answering runs (see :mod:`dialogue_engine.runs`)."""
         self.audit = Audit(self)
         """Verify, diff, blame, time travel, replay, export/import, feed
         (:mod:`dialogue_engine.audit`)."""
@@ -313,6 +317,7 @@ class DialogueEngine:
                 TemplateCatalog(),
                 SequenceView(),
                 ParticipantView(),
+                OutboxView(),
             ],
         )
         recorder.create_table()

@@ -87,6 +87,8 @@ DIRECTORY_SCHEMAS: dict[str, Any] = {
                     "project:dialogues:write",
                     "dialogue:read",
                     "dialogue:write",
+                    "project:dialogues:execute",
+                    "dialogue:execute",
                 ]
             },
             "properties": _object({"project_id": _STRING, "dialogue_id": _STRING}),

@@ -27,6 +27,7 @@ from ..domain.errors import (
     StaleRevision,
     ValidationFailed,
 )
+from ..domain.runs import NotReleased, RunNotWaiting
 from ..domain.user import AuthenticationFailed
 from ..eventstore.application import StoreUnavailable
 from ..throttle import TooManyAttempts
@@ -81,6 +82,8 @@ STATUS: dict[type[BaseException], int] = {
     MethodNotAllowed: 405,
     PatchConflict: 409,
     SequenceInUse: 409,
+    NotReleased: 409,
+    RunNotWaiting: 409,
     ConcurrentWrite: 409,
     StaleRevision: 412,
     UnsupportedMediaType: 415,

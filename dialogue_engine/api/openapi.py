@@ -220,6 +220,8 @@ SCHEMAS: dict[str, Any] = {
                     "project:dialogues:write",
                     "dialogue:read",
                     "dialogue:write",
+                    "project:dialogues:execute",
+                    "dialogue:execute",
                 ]
             },
             "properties": _object({"project_id": _STRING, "dialogue_id": _STRING}),
@@ -367,6 +369,7 @@ _QUERY: dict[str, dict[str, Any]] = {
     "can_edit": _BOOLEAN,
 }
 _QUERY.update(audit_schemas.QUERY)
+_QUERY.update(participant_schemas.QUERY)
 
 _ERRORS_BY_PERMISSION = {
     "public": (),

@@ -1,4 +1,4 @@
-"""OpenAPI pieces of the participant endpoints, merged by :mod:`.openapi`."""
+"""OpenAPI pieces of the participant, run and outbox endpoints, merged by :mod:`.openapi`."""
 
 from __future__ import annotations
 
@@ -50,4 +50,65 @@ SCHEMAS: dict[str, Any] = {
         ("participant_id", "status"),
     ),
 }
-ERRORS_BY_PERMISSION = {"project:write": ("401", "403", "404")}
+_MESSAGE = {
+    "type": "object",
+    "description": "One outbound message: its block's type (message, email, question, "
+    "freetext) and content; templates rendered at the versions the release pinned.",
+    "properties": {
+        "id": _STRING,
+        "run_id": _STRING,
+        "project_id": _STRING,
+        "participant_id": _STRING,
+        "channel_id": _NULLABLE,
+        "address": _STRING,
+        "sequence_id": _STRING,
+        "block_id": _STRING,
+        "type": _STRING,
+        "subject": _STRING,
+        "text": _NULLABLE,
+        "html": _STRING,
+        "choices": {"type": "array", "items": {"type": "object"}},
+        "send_at": _STRING,
+    },
+    "required": ["id", "run_id", "participant_id", "block_id", "type"],
+}
+SCHEMAS.update(
+    {
+        "Submission": _object(
+            {"runs": {"type": "array", "items": _STRING}},
+            ("runs",),
+            description="The ids of the runs started, one per active participant.",
+        ),
+        "Reply": _object({"text": _STRING}, ("text",)),
+        "OutboundMessage": _MESSAGE,
+        "Run": _object(
+            {
+                "id": _STRING,
+                "url": _STRING,
+                "project_id": _STRING,
+                "dialogue_id": _STRING,
+                "sequence_id": _STRING,
+                "participant_id": _STRING,
+                "release_id": _STRING,
+                "status": {"enum": ["waiting", "finished", "inactive"]},
+                "position": {
+                    "type": ["object", "null"],
+                    "description": "{sequence_id, block_id, index} of the block awaiting a reply.",
+                },
+                "answers": {"type": "array", "items": {"type": "object"}},
+                "messages": {"type": "array", "items": _MESSAGE},
+                "created": {"type": "integer"},
+            },
+            ("id", "status"),
+        ),
+    }
+)
+QUERY = {
+    "participant_id": {"type": "string", "description": "Messages to this participant."},
+    "channel_id": {"type": "string", "description": "Messages through this channel."},
+}
+ERRORS_BY_PERMISSION = {
+    "project:write": ("401", "403", "404"),
+    "dialogue:execute": ("401", "403", "404", "409"),
+    "run:execute": ("401", "403", "404", "409"),
+}

@@ -27,6 +27,9 @@ resource in the path:
 - ``template:create``: write access to the body's ``project_id`` (admin without one).
 - ``project:write``: ``admin``, ``project:admin`` or ``project:dialogues:write`` on the
   project (404 if it cannot see it, else 403): a project's participants.
+- ``dialogue:execute`` / ``run:execute``: ``admin``, ``project:admin``,
+  ``project:dialogues:execute`` or ``dialogue:execute`` on the dialogue in the path / the
+  run's dialogue (404 if the project cannot be seen, else 403 without it).
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from . import (
     projects,
     releases,
     revisions,
+    runs,
     sequences,
     templates,
     users,
@@ -342,6 +346,18 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              media_type=JSON_PATCH),
     Endpoint("DELETE", ENROLMENT, participants.withdraw, "dialogue:write",
              "Withdraw the participant from the sequence", response="Enrolment"),
+    Endpoint("POST", SEQUENCE + "/submit/", runs.submit, "dialogue:execute",
+             "Start a run for each active participant on the latest release (409 if the "
+             "dialogue was never released or the release lacks the sequence)",
+             response="Submission", status=202),
+    Endpoint("GET", PROJECT + "/runs/{run_id}", runs.get_run, "project:read",
+             "A run: its position, answers and messages", response="Run"),
+    Endpoint("POST", PROJECT + "/runs/{run_id}/replies/", runs.reply, "run:execute",
+             "The participant's reply to the block the run waits at (409 if the run has "
+             "ended or its participant is paused)", "Reply", "Run"),
+    Endpoint("GET", PROJECT + "/outbox/", runs.outbox, "project:read",
+             "Outbound messages, oldest first", response="OutboundMessage",
+             query=(*PAGING, "participant_id", "channel_id"), array=True),
 )  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""Who may do what: the seven permission types of the dialogue contract.
+"""Who may do what: the nine permission types of the dialogue contract.
 
 - ``admin``: everything, everywhere.
 - ``projects:create``: create projects (the creator then holds
@@ -8,6 +8,10 @@
 - ``project:dialogues:read`` / ``project:dialogues:write``: read / write every
   dialogue of one project.
 - ``dialogue:read`` / ``dialogue:write``: read / write one dialogue.
+- ``project:dialogues:execute`` / ``dialogue:execute``: submit the sequences of every
+  dialogue of one project / of one dialogue, and answer their runs (source 004's
+  executor role; admins and project admins hold it implicitly). Executing does not
+  imply reading.
 
 Write implies read. Seeing a project needs any grant inside it.
 
@@ -30,6 +34,8 @@ PROJECT_DIALOGUES_READ = "project:dialogues:read"
 PROJECT_DIALOGUES_WRITE = "project:dialogues:write"
 DIALOGUE_READ = "dialogue:read"
 DIALOGUE_WRITE = "dialogue:write"
+PROJECT_DIALOGUES_EXECUTE = "project:dialogues:execute"
+DIALOGUE_EXECUTE = "dialogue:execute"
 
 PERMISSION_TYPES = (
     ADMIN,
@@ -39,9 +45,15 @@ PERMISSION_TYPES = (
     PROJECT_DIALOGUES_WRITE,
     DIALOGUE_READ,
     DIALOGUE_WRITE,
+    PROJECT_DIALOGUES_EXECUTE,
+    DIALOGUE_EXECUTE,
 )
-PROJECT_SCOPED = frozenset({PROJECT_ADMIN, PROJECT_DIALOGUES_READ, PROJECT_DIALOGUES_WRITE})
-DIALOGUE_SCOPED = frozenset({DIALOGUE_READ, DIALOGUE_WRITE})
+PROJECT_SCOPED = frozenset(
+    {PROJECT_ADMIN, PROJECT_DIALOGUES_READ, PROJECT_DIALOGUES_WRITE, PROJECT_DIALOGUES_EXECUTE}
+)
+DIALOGUE_SCOPED = frozenset({DIALOGUE_READ, DIALOGUE_WRITE, DIALOGUE_EXECUTE})
+DIALOGUE_ACCESS = frozenset({DIALOGUE_READ, DIALOGUE_WRITE})
+"""The dialogue-scoped grants that read the dialogue (executing one does not)."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +132,15 @@ def can_write_dialogue(actor: Actor, project_id: str, dialogue_id: str) -> bool:
     )
 
 
+def can_execute_dialogue(actor: Actor, project_id: str, dialogue_id: str) -> bool:
+    """Submit the dialogue's sequences and answer its runs (source 004's executor role)."""
+    return (
+        can_admin_project(actor, project_id)
+        or actor.holds(PROJECT_DIALOGUES_EXECUTE, project_id)
+        or actor.holds(DIALOGUE_EXECUTE, project_id, dialogue_id)
+    )
+
+
 def readable_dialogues(actor: Actor, project_id: str) -> frozenset[str] | None:
     """The dialogue ids ``actor`` may read in the project; ``None`` means all of them."""
     if project_read_all(actor, project_id):
@@ -127,7 +148,7 @@ def readable_dialogues(actor: Actor, project_id: str) -> frozenset[str] | None:
     return frozenset(
         g.dialogue_id
         for g in actor.grants
-        if g.type in DIALOGUE_SCOPED and g.project_id == project_id and g.dialogue_id
+        if g.type in DIALOGUE_ACCESS and g.project_id == project_id and g.dialogue_id
     )
 
 

@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from math import ceil, floor
 
 from .errors import InvalidParameter
-from .permissions import DIALOGUE_SCOPED, Actor, project_read_all
+from .permissions import DIALOGUE_ACCESS, Actor, project_read_all
 
 DRAFT, PUBLISHED, UNPUBLISHED = 0, 1, 2
 STATUSES = ("Draft", "Published", "Unpublished")
@@ -227,6 +227,6 @@ def readable_scope(actor: Actor) -> tuple[frozenset[str], frozenset[tuple[str, s
     dialogues = frozenset(
         (g.project_id, g.dialogue_id)
         for g in actor.grants
-        if g.type in DIALOGUE_SCOPED and g.project_id and g.dialogue_id
+        if g.type in DIALOGUE_ACCESS and g.project_id and g.dialogue_id
     )
     return projects, dialogues

@@ -45,6 +45,7 @@ from ..domain.errors import ConcurrentWrite, DomainError, NotFound
 from ..domain.participants import Participant
 from ..domain.project import Project
 from ..domain.releases import ReleaseLog
+from ..domain.runs import Run
 from ..domain.templates import Template
 from ..domain.user import Credential, EmailClaim, User, UserDirectory
 from .chain import CHAIN_HEAD, HASH_FIELD, BrokenLink, ChainVerifier, chain_head, link
@@ -171,6 +172,7 @@ class DialogueStore(Application[UUID]):
         EmailClaim: SNAPSHOT_INTERVAL,
         UserDirectory: SNAPSHOT_INTERVAL,
         Participant: SNAPSHOT_INTERVAL,
+        Run: SNAPSHOT_INTERVAL,
     }
     snapshotting_projectors = {cls: replay for cls in snapshotting_intervals}
 

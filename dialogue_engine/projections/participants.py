@@ -110,3 +110,15 @@ class ParticipantView:
             (dialogue_id, sequence_id, limit, offset),
         )
         return [EnrolmentRow(*r) for r in cursor.fetchall()], total
+
+    @staticmethod
+    def with_status(
+        cursor: SQLiteCursor, dialogue_id: str, sequence_id: str, status: str
+    ) -> list[str]:
+        """The ids of the sequence's participants with ``status``, earliest enrolled first."""
+        cursor.execute(
+            "SELECT participant_id FROM view_enrolments WHERE dialogue_id = ? AND "
+            "sequence_id = ? AND status = ? ORDER BY enrolled, participant_id",
+            (dialogue_id, sequence_id, status),
+        )
+        return [r[0] for r in cursor.fetchall()]

@@ -35,6 +35,7 @@ from .helpers import JSON_PATCH, Caller, caller, description, new_dialogue, new_
 BASIC = {"public", "user"}
 READ = {*BASIC, "project:read", "dialogue:read"}
 WRITE = {*READ, "dialogue:write"}
+EXECUTE = {"dialogue:execute", "run:execute"}
 ABILITIES: dict[str, set[str]] = {
     "anonymous": {"public"},
     "none": BASIC,
@@ -46,6 +47,7 @@ ABILITIES: dict[str, set[str]] = {
         "dialogue:publish",
         "template:write",
         "project:write",
+        *EXECUTE,
     },
     "projects:create": {*BASIC, "projects:create"},
     "project:admin": {
@@ -55,11 +57,14 @@ ABILITIES: dict[str, set[str]] = {
         "dialogue:publish",
         "template:write",
         "project:write",
+        *EXECUTE,
     },
     "project:dialogues:read": READ,
     "project:dialogues:write": {*WRITE, "template:write", "project:write"},
     "dialogue:read": READ,
     "dialogue:write": WRITE,
+    "project:dialogues:execute": {*BASIC, "project:read", *EXECUTE},
+    "dialogue:execute": {*BASIC, "project:read", *EXECUTE},
 }
 
 
@@ -79,7 +84,7 @@ def expected(endpoint: Endpoint, grant: str) -> int:
         if needed != "template:read" and "template:write" not in allowed:
             return 403
         return endpoint.status
-    if needed.startswith(("project:", "dialogue:")) and "project:read" not in allowed:
+    if needed.startswith(("project:", "dialogue:", "run:")) and "project:read" not in allowed:
         return 404
     if needed in ("dialogue:read", "dialogue:write", "dialogue:publish") and (
         "dialogue:read" not in allowed
@@ -104,6 +109,8 @@ class World:
     """A participant of the project, enrolled in the dialogue's sequence s0."""
     spare_participant_id: str = ""
     """A participant of the project enrolled nowhere."""
+    run_id: str = ""
+    """A run of the enrolled participant, waiting at s0's question."""
 
     def fill(self, path: str) -> str:
         return (
@@ -119,6 +126,7 @@ class World:
             .replace("{sequence_id}", "s0")
             .replace("{block_id}", "s0-b0")
             .replace("{participant_id}", self.participant_id)
+            .replace("{run_id}", self.run_id)
         )
 
 
@@ -202,6 +210,10 @@ PARTICIPANT_SAMPLES: dict[tuple[str, str], Send] = {
     ("GET", ENROLMENT): _no_body("GET"),
     ("PATCH", ENROLMENT): _patch([{"op": "replace", "path": "/status", "value": "paused"}]),
     ("DELETE", ENROLMENT): _no_body("DELETE"),
+    ("POST", SEQUENCE + "/submit/"): _no_body("POST"),
+    ("GET", PROJECT + "/runs/{run_id}"): _no_body("GET"),
+    ("POST", PROJECT + "/runs/{run_id}/replies/"): _json("POST", {"text": "yes"}),
+    ("GET", PROJECT + "/outbox/"): _no_body("GET"),
 }
 SAMPLES: dict[tuple[str, str], Send] = {
     ("GET", "/healthz"): _no_body("GET"),
@@ -259,6 +271,13 @@ def build_world(engine: DialogueEngine, client: TestClient, grant: str, on_other
     with_template["sequences"][0]["blocks"].append(
         {"id": "mail", "type": "email", "properties": {"template_id": template.id}}
     )
+    with_template["sequences"][0]["blocks"].append(
+        {
+            "id": "ask",
+            "type": "question",
+            "properties": {"text": "Ok?", "choices": [{"value": "yes", "label": "Yes"}]},
+        }
+    )
     dialogue = new_dialogue(client, owner, project_id, with_template)
     other = new_dialogue(client, owner, project_id, description("Other"))
     first_revision = dialogue["revision_id"]
@@ -275,6 +294,8 @@ def build_world(engine: DialogueEngine, client: TestClient, grant: str, on_other
         "project:dialogues:write": {"project_id": project_id},
         "dialogue:read": grant_of_dialogue,
         "dialogue:write": grant_of_dialogue,
+        "project:dialogues:execute": {"project_id": project_id},
+        "dialogue:execute": grant_of_dialogue,
     }
     grants = [(grant, scopes[grant])] if grant in scopes else []
     subject = caller(engine, *grants)
@@ -287,6 +308,7 @@ def build_world(engine: DialogueEngine, client: TestClient, grant: str, on_other
     enrolled = engine.participants.create(project_id, {"address": "+27820000000"})
     spare = engine.participants.create(project_id, {"address": "+27820000009"})
     engine.participants.enrol(project_id, dialogue["id"], "s0", {"participant_id": enrolled.id})
+    (run,) = engine.runs.submit(project_id, dialogue["id"], "s0")
     return World(
         client,
         project_id,
@@ -300,6 +322,7 @@ def build_world(engine: DialogueEngine, client: TestClient, grant: str, on_other
         template.versions[0].id,
         enrolled.id,
         spare.id,
+        run.id,
     )
 
 

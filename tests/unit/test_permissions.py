@@ -1,4 +1,4 @@
-"""The seven permission types against every check, in one table."""
+"""The nine permission types against every check, in one table."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ GRANTS = {
     perms.PROJECT_DIALOGUES_WRITE: Grant(perms.PROJECT_DIALOGUES_WRITE, P),
     perms.DIALOGUE_READ: Grant(perms.DIALOGUE_READ, P, D),
     perms.DIALOGUE_WRITE: Grant(perms.DIALOGUE_WRITE, P, D),
+    perms.PROJECT_DIALOGUES_EXECUTE: Grant(perms.PROJECT_DIALOGUES_EXECUTE, P),
+    perms.DIALOGUE_EXECUTE: Grant(perms.DIALOGUE_EXECUTE, P, D),
 }
 
 CHECKS: dict[str, Callable[[Actor], bool]] = {
@@ -36,24 +38,29 @@ CHECKS: dict[str, Callable[[Actor], bool]] = {
     "write other dialogue": lambda a: perms.can_write_dialogue(a, P, OTHER_D),
     "read dialogue of other project": lambda a: perms.can_read_dialogue(a, OTHER_P, D),
     "write dialogue of other project": lambda a: perms.can_write_dialogue(a, OTHER_P, D),
+    "execute dialogue": lambda a: perms.can_execute_dialogue(a, P, D),
+    "execute other dialogue": lambda a: perms.can_execute_dialogue(a, P, OTHER_D),
+    "execute dialogue of other project": lambda a: perms.can_execute_dialogue(a, OTHER_P, D),
 }
 
 # One row per permission type, one column per check above, in order.
 T, F = True, False
 EXPECTED = {
-    perms.ADMIN: (T, T, T, T, T, T, T, T, T, T, T, T, T),
-    perms.PROJECTS_CREATE: (T, F, F, F, F, F, F, F, F, F, F, F, F),
-    perms.PROJECT_ADMIN: (F, T, F, T, F, T, T, T, T, T, T, F, F),
-    perms.PROJECT_DIALOGUES_READ: (F, T, F, F, F, T, F, T, F, T, F, F, F),
-    perms.PROJECT_DIALOGUES_WRITE: (F, T, F, F, F, T, T, T, T, T, T, F, F),
-    perms.DIALOGUE_READ: (F, T, F, F, F, F, F, T, F, F, F, F, F),
-    perms.DIALOGUE_WRITE: (F, T, F, F, F, F, F, T, T, F, F, F, F),
+    perms.ADMIN: (T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T),
+    perms.PROJECTS_CREATE: (T, F, F, F, F, F, F, F, F, F, F, F, F, F, F, F),
+    perms.PROJECT_ADMIN: (F, T, F, T, F, T, T, T, T, T, T, F, F, T, T, F),
+    perms.PROJECT_DIALOGUES_READ: (F, T, F, F, F, T, F, T, F, T, F, F, F, F, F, F),
+    perms.PROJECT_DIALOGUES_WRITE: (F, T, F, F, F, T, T, T, T, T, T, F, F, F, F, F),
+    perms.DIALOGUE_READ: (F, T, F, F, F, F, F, T, F, F, F, F, F, F, F, F),
+    perms.DIALOGUE_WRITE: (F, T, F, F, F, F, F, T, T, F, F, F, F, F, F, F),
+    perms.PROJECT_DIALOGUES_EXECUTE: (F, T, F, F, F, F, F, F, F, F, F, F, F, T, T, F),
+    perms.DIALOGUE_EXECUTE: (F, T, F, F, F, F, F, F, F, F, F, F, F, T, F, F),
 }
 
 
-def test_the_table_covers_the_seven_permission_types() -> None:
+def test_the_table_covers_the_nine_permission_types() -> None:
     assert set(EXPECTED) == set(GRANTS) == set(perms.PERMISSION_TYPES)
-    assert len(perms.PERMISSION_TYPES) == 7
+    assert len(perms.PERMISSION_TYPES) == 9
 
 
 @pytest.mark.parametrize("grant_type", perms.PERMISSION_TYPES)
@@ -79,6 +86,8 @@ def test_an_actor_without_grants_may_do_nothing(check: str) -> None:
         (perms.PROJECT_DIALOGUES_WRITE, None, None),
         (perms.DIALOGUE_READ, frozenset({D}), frozenset()),
         (perms.DIALOGUE_WRITE, frozenset({D}), frozenset({D})),
+        (perms.PROJECT_DIALOGUES_EXECUTE, frozenset(), frozenset()),
+        (perms.DIALOGUE_EXECUTE, frozenset(), frozenset()),
     ],
 )
 def test_readable_and_writable_dialogues_of_a_project(

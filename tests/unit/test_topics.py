@@ -22,6 +22,7 @@ from dialogue_engine.domain.participants import Participant
 from dialogue_engine.domain.project import Project
 from dialogue_engine.domain.releases import ReleaseLog
 from dialogue_engine.domain.resets import PasswordReset
+from dialogue_engine.domain.runs import Run
 from dialogue_engine.domain.templates import Template
 from dialogue_engine.domain.user import Credential, EmailClaim, User, UserDirectory
 
@@ -34,6 +35,10 @@ PINNED: dict[str, type] = {
     "dialogue_engine:Participant.Enrolled": Participant.Enrolled,
     "dialogue_engine:Participant.StatusSet": Participant.StatusSet,
     "dialogue_engine:Participant.Withdrawn": Participant.Withdrawn,
+    "dialogue_engine:Run": Run,
+    "dialogue_engine:Run.Created": Run.Created,
+    "dialogue_engine:Run.Snapshot": Run.Snapshot,
+    "dialogue_engine:Run.Stepped": Run.Stepped,
     "dialogue_engine:Dialogue": Dialogue,
     "dialogue_engine:Dialogue.Created": Dialogue.Created,
     "dialogue_engine:Dialogue.Edited": Dialogue.Edited,
