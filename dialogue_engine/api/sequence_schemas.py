@@ -167,7 +167,13 @@ def query_schema(path: str, name: str) -> dict[str, Any] | None:
 
 
 def takes_if_match(method: str, path: str) -> bool:
-    """Every write of a sequence or block checks ``If-Match`` against the dialogue."""
+    """Every write of a sequence or block checks ``If-Match`` against the dialogue.
+
+    Enrolments and submissions under a sequence's path change participants and
+    runs, not the dialogue: they take no ``If-Match``.
+    """
+    if "/participants/" in path or path.endswith("/submit/"):
+        return False
     return "/dialogues/{dialogue_id}/sequences/" in path and method != "GET"
 
 
