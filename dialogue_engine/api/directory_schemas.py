@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..domain.permissions import PERMISSION_TYPES
+
 _STRING = {"type": "string"}
 _BOOLEAN = {"type": "boolean"}
 _NULLABLE_ID = {"type": ["string", "null"], "description": "null: no project"}
@@ -24,6 +26,13 @@ def _object(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[
         "required": list(required),
         "additionalProperties": False,
     }
+
+
+PERMISSION_FIELDS: dict[str, Any] = {
+    "type": {"enum": list(PERMISSION_TYPES)},
+    "properties": _object({"project_id": _STRING, "dialogue_id": _STRING}),
+}
+"""A permission's writable members; the types come from the domain's one list."""
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -76,25 +85,7 @@ DIRECTORY_SCHEMAS: dict[str, Any] = {
         "ignored: the email cannot be changed.",
         **_object({**_USER, "permissions": {"type": "array"}}),
     },
-    "NewPermission": _object(
-        {
-            "type": {
-                "enum": [
-                    "admin",
-                    "projects:create",
-                    "project:admin",
-                    "project:dialogues:read",
-                    "project:dialogues:write",
-                    "dialogue:read",
-                    "dialogue:write",
-                    "project:dialogues:execute",
-                    "dialogue:execute",
-                ]
-            },
-            "properties": _object({"project_id": _STRING, "dialogue_id": _STRING}),
-        },
-        ("type",),
-    ),
+    "NewPermission": _object(PERMISSION_FIELDS, ("type",)),
     "ProviderSummary": _object(_PROVIDER),
     "Provider": _object(
         {**_PROVIDER, "channels": {"type": "array", "items": _ref("ChannelSummary")}}

@@ -12,7 +12,12 @@ import re
 from typing import Any
 
 from . import audit_schemas, participant_schemas, sequence_schemas
-from .directory_schemas import DIRECTORY_SCHEMAS, ERRORS_BY_PERMISSION, RATE_LIMITED
+from .directory_schemas import (
+    DIRECTORY_SCHEMAS,
+    ERRORS_BY_PERMISSION,
+    PERMISSION_FIELDS,
+    RATE_LIMITED,
+)
 from .routes import ENDPOINTS, Endpoint
 
 _STRING = {"type": "string"}
@@ -209,23 +214,7 @@ SCHEMAS: dict[str, Any] = {
         ("key",),
     ),
     "Permission": _object(
-        {
-            "id": _STRING,
-            "type": {
-                "enum": [
-                    "admin",
-                    "projects:create",
-                    "project:admin",
-                    "project:dialogues:read",
-                    "project:dialogues:write",
-                    "dialogue:read",
-                    "dialogue:write",
-                    "project:dialogues:execute",
-                    "dialogue:execute",
-                ]
-            },
-            "properties": _object({"project_id": _STRING, "dialogue_id": _STRING}),
-        },
+        {"id": _STRING, **PERMISSION_FIELDS},
         ("id", "type"),
     ),
     "User": _object(
