@@ -58,7 +58,7 @@ def check_description(
     _check_members(
         description, "", _DESCRIPTION_KEYS, ("title", "sequences", "is_archived"), errors
     )
-    _check_text(description, "title", "", errors, required=True, min_length=1)
+    _check_text(description, "title", "", errors, min_length=1)
     if "is_archived" in description and type(description["is_archived"]) is not bool:
         errors.append(FieldError("type", "/is_archived", "is_archived must be a boolean"))
     sequences = description.get("sequences")
@@ -141,7 +141,6 @@ def _check_text(
     at: str,
     errors: list[FieldError],
     *,
-    required: bool,
     min_length: int = 0,
 ) -> None:
     if key not in node:
@@ -170,8 +169,8 @@ def _check_symbol(node: dict[str, Any], key: str, at: str, errors: list[FieldErr
 def _check_sequence(sequence: dict[str, Any], at: str, errors: list[FieldError]) -> None:
     _check_members(sequence, at, _SEQUENCE_KEYS, ("id", "title", "blocks"), errors)
     _check_symbol(sequence, "id", at, errors)
-    _check_text(sequence, "title", at, errors, required=True)
-    _check_text(sequence, "description", at, errors, required=False)
+    _check_text(sequence, "title", at, errors)
+    _check_text(sequence, "description", at, errors)
     if "visibility" in sequence and sequence["visibility"] not in VISIBILITIES:
         errors.append(
             FieldError("enum", f"{at}/visibility", "visibility must be 'private' or 'public'")
@@ -185,7 +184,7 @@ def _check_block(
 ) -> None:
     _check_members(block, at, _BLOCK_KEYS, ("id", "type"), errors)
     _check_symbol(block, "id", at, errors)
-    _check_text(block, "title", at, errors, required=False)
+    _check_text(block, "title", at, errors)
     properties = block.get("properties", {})
     if type(properties) is not dict:
         errors.append(FieldError("type", f"{at}/properties", "properties must be an object"))

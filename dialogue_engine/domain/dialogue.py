@@ -256,9 +256,6 @@ class Revision:
     properties: dict[str, Any]
 
 
-REVISION_EVENTS = (Dialogue.Created, Dialogue.Edited, Dialogue.Reverted)
-
-
 def revision_from_event(event: Any) -> Revision:
     """The revision recorded by a dialogue event (values shared: copy before handing out)."""
     number = event.originator_version

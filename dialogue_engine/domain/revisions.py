@@ -15,8 +15,6 @@ from .aggregates import MAX_CREATED
 from .errors import FieldError, ValidationFailed, unexpected_members
 from .patching import check_patch
 
-_READ_ONLY = frozenset({"id", "url", "number", "user_id"})
-"""Members a revision shows but a request may not set (rejected like any unknown member)."""
 _ALLOWED = frozenset({"type", "details", "created", "properties"})
 _PROPERTIES = {"edit": frozenset({"edit_type", "patch"}), "revert": frozenset({"revision_id"})}
 
