@@ -26,7 +26,7 @@ from dialogue_engine.api.routes import (
     TEMPLATE_LOCALE,
     Endpoint,
 )
-from dialogue_engine.domain.permissions import Actor
+from dialogue_engine.domain.permissions import PERMISSION_TYPES, Actor
 
 from .audit_matrix import AUDIT_SAMPLES
 from .directory_matrix import DIRECTORY_SAMPLES, directory_expected
@@ -36,6 +36,8 @@ BASIC = {"public", "user"}
 READ = {*BASIC, "project:read", "dialogue:read"}
 WRITE = {*READ, "dialogue:write"}
 EXECUTE = {"dialogue:execute", "run:execute"}
+OTHER_PROJECT_ADMIN = "project:admin of another project"
+"""A user of another project: it administers a project of its own and nothing of the world's."""
 ABILITIES: dict[str, set[str]] = {
     "anonymous": {"public"},
     "none": BASIC,
@@ -65,7 +67,17 @@ ABILITIES: dict[str, set[str]] = {
     "dialogue:write": WRITE,
     "project:dialogues:execute": {*BASIC, "project:read", *EXECUTE},
     "dialogue:execute": {*BASIC, "project:read", *EXECUTE},
+    OTHER_PROJECT_ADMIN: BASIC,
 }
+PUBLIC_ENDPOINTS = {
+    ("GET", "/healthz"),
+    ("GET", "/openapi.json"),
+    ("POST", "/auth/tokens"),
+    ("POST", "/password-resets/"),
+    ("POST", "/password-confirmations/"),
+}
+"""What a caller without credentials may use: an endpoint marked public by mistake fails
+``test_only_the_known_endpoints_are_public``."""
 
 
 def expected(endpoint: Endpoint, grant: str) -> int:
@@ -298,6 +310,10 @@ def build_world(engine: DialogueEngine, client: TestClient, grant: str, on_other
         "dialogue:execute": grant_of_dialogue,
     }
     grants = [(grant, scopes[grant])] if grant in scopes else []
+    if grant == OTHER_PROJECT_ADMIN:
+        elsewhere = engine.create_project("Another project")
+        engine.create_dialogue(elsewhere.id, description("Elsewhere"))
+        grants = [("project:admin", {"project_id": elsewhere.id})]
     subject = caller(engine, *grants)
     actor = Actor(subject.user_id)
     token_id = engine.accounts.sign_in(subject.email, "password-1").credential.id
@@ -332,6 +348,15 @@ def endpoint_id(endpoint: Endpoint) -> str:
 
 def test_every_endpoint_has_a_sample_request() -> None:
     assert {(e.method, e.path) for e in ENDPOINTS} == set(SAMPLES)
+
+
+def test_every_permission_type_is_a_role_of_the_matrix() -> None:
+    """A permission type added to the domain without a row here fails."""
+    assert set(PERMISSION_TYPES) <= set(ABILITIES)
+
+
+def test_only_the_known_endpoints_are_public() -> None:
+    assert {(e.method, e.path) for e in ENDPOINTS if e.permission == "public"} == PUBLIC_ENDPOINTS
 
 
 @pytest.mark.parametrize("grant", list(ABILITIES))
