@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.routing import Router
+from starlette.types import ASGIApp
 
+from .accesslog import redact_access_log
 from .cache import BodyCache
 from .errors import HANDLERS
 from .openapi import openapi_document
 from .routes import build_routes
+from .security import SecurityHeaders, cors_middleware, security_headers
+from .settings import HttpSettings
 from .threads import WorkerPool
 
 if TYPE_CHECKING:
@@ -27,13 +31,36 @@ THREADS = 16
 """Handler threads: engine writes are serialised anyway; reads share the GIL."""
 
 
+class App(Starlette):
+    """Starlette with :class:`~.security.SecurityHeaders` outside everything.
+
+    Starlette puts its 500 handler (``ServerErrorMiddleware``) outside the
+    user middleware, so a middleware given the usual way would miss 500s.
+    """
+
+    def __init__(self, *, headers: dict[str, str], **options: Any) -> None:
+        super().__init__(**options)
+        self.security_headers = headers
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), self.security_headers)
+
+
 def create_app(
-    engine: DialogueEngine, *, close_engine: bool = False, threads: int = THREADS
+    engine: DialogueEngine,
+    *,
+    close_engine: bool = False,
+    threads: int = THREADS,
+    settings: HttpSettings | None = None,
 ) -> Starlette:
     """The REST application over ``engine`` (closed on shutdown if ``close_engine``).
 
-    Handlers run in a pool of ``threads`` threads owned by the app.
+    Handlers run in a pool of ``threads`` threads owned by the app. Limits,
+    CORS and HSTS come from ``settings``, by default from the environment
+    (:meth:`~.settings.HttpSettings.from_environment`).
     """
+    settings = HttpSettings.from_environment() if settings is None else settings
+    redact_access_log()
     workers = WorkerPool(threads, "dialogue-engine")
 
     @asynccontextmanager
@@ -43,11 +70,18 @@ def create_app(
         if close_engine:
             engine.close()
 
-    app = Starlette(routes=build_routes(), exception_handlers=HANDLERS, lifespan=lifespan)
+    app = App(
+        headers=security_headers(settings),
+        routes=build_routes(),
+        middleware=cors_middleware(settings),
+        exception_handlers=HANDLERS,
+        lifespan=lifespan,
+    )
     assert isinstance(app.router, Router)
     app.router.redirect_slashes = False
     app.state.engine = engine
     app.state.workers = workers
+    app.state.limits = settings.limits
     app.state.bodies = BodyCache()
     app.state.openapi = openapi_document()
     return app

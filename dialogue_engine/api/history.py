@@ -17,12 +17,14 @@ alone also takes a bearer token as an RFC 6750 ``access_token`` query
 parameter: it answers with a redirect to the same address without it,
 setting the token in an ``HttpOnly``, ``SameSite=Strict`` cookie scoped to
 ``/projects/``, which this endpoint (and no other) accepts afterwards. The
-risk: a token in an address can land in browser history, proxy and server
-logs before the redirect removes it; the cookie could be replayed by anyone
-who reads the browser's storage. Mitigations: the redirect happens at once,
+risk: a token in an address can land in browser history and proxy logs
+before the redirect removes it; the cookie could be replayed by anyone who
+reads the browser's storage. Mitigations: the redirect happens at once,
 responses send ``Referrer-Policy: no-referrer`` and ``Cache-Control:
-no-store``, the cookie is ``Secure`` over HTTPS, and only this read-only GET
-honours it (so cross-site requests can change nothing). Prefer the headers
+no-store`` (as every answer does, see :mod:`.security`), this server's access
+log shows the parameter redacted (:mod:`.accesslog`), the cookie is
+``Secure`` over HTTPS, and only this read-only GET honours it (so cross-site
+requests can change nothing). Prefer the headers
 where a client can send them, and short-lived tokens.
 """
 
@@ -67,10 +69,9 @@ HEADERS = {
         f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; "
         "form-action 'none'; frame-ancestors 'none'"
     ),
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
 }
+"""The page's own policy (its stylesheet by hash); ``Referrer-Policy``,
+``Cache-Control: no-store`` and the rest come from :mod:`.security`."""
 
 
 def history_page(call: Call) -> Response:
