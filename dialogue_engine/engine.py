@@ -29,11 +29,13 @@ Example::
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -67,7 +69,8 @@ from .domain.revisions import EditRequest, RevertRequest, RevisionRequest, parse
 from .domain.templatefields import DEFAULT_LOCALE
 from .encoding import DescriptionEncoder
 from .eventstore.application import DialogueStore, UnitOfWork
-from .eventstore.settings import parse_store_url, store_url_from_environment
+from .eventstore.postgres import check_migrated
+from .eventstore.settings import SHARED_ENV_VAR, parse_store_url, store_url_from_environment
 from .eventstore.sqlite import view_datastore
 from .mail import MailSettings, Postman
 from .participants import Participants
@@ -85,6 +88,8 @@ from .rendering.pool import DEFAULT_TIMEOUT, Renderer
 from .runs import Runs
 from .sequences import Sequences
 from .templates import RenderedTemplate, Templates, TemplateVersionRecord
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -286,6 +291,9 @@ class DialogueEngine:
         mail: MailSettings | None = None,
         default_locale: str | None = None,
         render_timeout: float = DEFAULT_TIMEOUT,
+        create_tables: bool | None = None,
+        shared: bool | None = None,
+        views: str | Path | None = None,
     ) -> DialogueEngine:
         """Open (creating if needed) the store at ``store_url``.
 
@@ -296,15 +304,36 @@ class DialogueEngine:
         ``default_locale`` (templates) defaults to
         ``$DIALOGUE_ENGINE_DEFAULT_LOCALE``, then ``en-US``; a template render
         taking longer than ``render_timeout`` seconds is stopped.
+
+        On PostgreSQL (``postgresql://…``) the tables must exist (``dialogue-engine
+        migrate``) unless ``create_tables``; the read models live in a SQLite
+        file on this machine, in the folder ``views`` (default
+        ``$DIALOGUE_ENGINE_VIEWS``, then ``var/views``), shared by the
+        machine's processes. ``shared`` says other processes write to the
+        store too (default: on PostgreSQL).
         """
         settings = parse_store_url(store_url_from_environment(store_url))
-        store = DialogueStore(settings.env, cache_size=cache_size)
+        if create_tables is None:
+            create_tables = not settings.is_postgres
+        if settings.is_postgres and not create_tables:
+            check_migrated(settings)
+        store = DialogueStore(
+            settings.with_create_table(create_tables).env,
+            cache_size=cache_size,
+            shared=settings.is_postgres or os.environ.get(SHARED_ENV_VAR) == "1"
+            if shared is None
+            else shared,
+        )
         registry = BlockTypeRegistry()
         for block_type in block_types:
             registry.register(block_type)
         if settings.is_memory:
             # Shared-cache memory databases lock whole tables: one pool only.
             datastore = store.factory.datastore  # type: ignore[attr-defined]
+        elif settings.is_postgres:
+            path = settings.views_file(views)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            datastore = view_datastore(str(path), lock_timeout=10)
         else:
             datastore = view_datastore(settings.env["SQLITE_DBNAME"], settings.lock_timeout)
         recorder = ViewRecorder(
@@ -321,6 +350,11 @@ class DialogueEngine:
             ],
         )
         recorder.create_table()
+        if max(recorder.positions().values()) > store.max_notification_id():
+            # Views ahead of the log: the store was restored from an older
+            # backup (or the file belongs to another store). Start again.
+            logger.warning("read models are ahead of the event store: rebuilding them")
+            recorder.drop()
         locale = default_locale or os.environ.get(DEFAULT_LOCALE_VAR) or DEFAULT_LOCALE
         engine = cls(
             store,
@@ -330,9 +364,13 @@ class DialogueEngine:
             renderer=Renderer(timeout=render_timeout),
         )
         data_dir = settings.path.parent if settings.path is not None else None
+        if settings.is_postgres:
+            data_dir = Path(datastore.pool.db_name).parent
         engine.use_mail(mail or MailSettings.from_environment(data_dir))
         if follow:
-            engine.projector.start()
+            # Other processes' writes reach this one's caches and views by this
+            # polling; PostgreSQL stores are shared by design, so poll often.
+            engine.projector.start(poll_interval=0.1 if settings.is_postgres else 0.5)
         return engine
 
     def close(self) -> None:

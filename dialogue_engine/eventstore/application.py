@@ -37,6 +37,7 @@ from eventsourcing.persistence import (
     Recording,
     Transcoder,
 )
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import get_topic
 
 from ..domain.aggregates import EngineAggregate
@@ -142,7 +143,7 @@ class UnitOfWork:
         if found is None:
             earlier = self._batch.get(aggregate_id)
             if earlier is None:
-                earlier = self._store.get(aggregate_id, cls)
+                earlier = self._store.latest(aggregate_id, cls)
             found = earlier.detached_copy()
             self.aggregates[aggregate_id] = found
         if not isinstance(found, cls):
@@ -176,11 +177,18 @@ class DialogueStore(Application[UUID]):
     }
     snapshotting_projectors = {cls: replay for cls in snapshotting_intervals}
 
-    def __init__(self, env: dict[str, str], *, cache_size: int = 500) -> None:
+    def __init__(self, env: dict[str, str], *, cache_size: int = 500, shared: bool = False) -> None:
         try:
             super().__init__(env)
-        except PersistenceError as e:
+        except (PersistenceError, OSError) as e:
             raise StoreUnavailable(str(e)) from e
+        self.shared = shared
+        """Whether other processes write to this store too (PostgreSQL, several workers).
+
+        Commands then start from the newest version in the database rather
+        than this process's cache (see :meth:`latest`), so a client's
+        ``expected_revision`` written through another process is honoured.
+        """
         self._committed: LRUCache[UUID, EngineAggregate] = LRUCache(maxsize=cache_size)
         self._historical: LRUCache[tuple[UUID, int], EngineAggregate] = LRUCache(maxsize=4)
         # Ids known to have no events (a dialogue's release log before its
@@ -199,6 +207,12 @@ class DialogueStore(Application[UUID]):
         Lists wait for the projections to reach it: a process reads its own
         writes and everything written before it started.
         """
+
+    @property
+    def gapless_notification_ids(self) -> bool:
+        """Whether notification ids have no gaps unless events were deleted (SQLite's do;
+        PostgreSQL's sequences skip the ids of rolled-back inserts)."""
+        return isinstance(self.recorder, SQLiteApplicationRecorder)
 
     def construct_transcoder(self) -> Transcoder:
         return CanonicalJSONTranscoder()
@@ -242,6 +256,30 @@ class DialogueStore(Application[UUID]):
                 self._absent.put(aggregate_id, True)
                 raise
             self._publish(aggregate)
+        if not isinstance(aggregate, cls):
+            raise NotFound(cls.__name__, str(aggregate_id))
+        return aggregate
+
+    def latest(self, aggregate_id: UUID, cls: type[A]) -> A:
+        """Like :meth:`get`; on a shared store, brought up to the newest stored version.
+
+        Costs one indexed query for events past the cached version (usually
+        none), instead of trusting a cache that another process may have made
+        stale. Writes are safe either way (the store refuses a stale version);
+        this only spares commands a refusal they did not deserve.
+        """
+        if not self.shared:
+            return self.get(aggregate_id, cls)
+        try:
+            cached = self._committed.get(aggregate_id)
+        except KeyError:
+            cached = None
+        if cached is None:
+            aggregate = self._load(aggregate_id)
+        else:
+            newer = self.events_of(aggregate_id, gt=cached.version)
+            aggregate = replay(cached.detached_copy(), newer) if newer else cached
+        self._publish(aggregate)
         if not isinstance(aggregate, cls):
             raise NotFound(cls.__name__, str(aggregate_id))
         return aggregate

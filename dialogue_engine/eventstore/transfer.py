@@ -35,6 +35,7 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import Notification, PersistenceError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import resolve_topic
 
@@ -288,22 +289,21 @@ def _write(
     try:
         with path.open("rb") as source:
             batches = _batches(_read(source, path, digest))
+            # The library's own insert, inside one transaction of its datastore:
+            # a failure anywhere leaves the store as empty as it was.
             if isinstance(recorder, SQLiteApplicationRecorder):
-                # The library's own insert, inside one transaction of its datastore.
-                with recorder.datastore.transaction(commit=True) as cursor:
-                    for batch in batches:
-                        recorder._insert_events(cursor, batch)
-                        written += len(batch)
-                        if progress:
-                            progress("writing", written, total)
-                    if digest.hexdigest() != checked:
-                        raise ImportRefused("the file changed while it was imported")
+                insert: Callable[[Any, list[StoredEvent]], object] = recorder._insert_events
             else:
+                assert isinstance(recorder, PostgresApplicationRecorder)
+                insert = recorder._insert_stored_events  # takes the table's write lock
+            with recorder.datastore.transaction(commit=True) as cursor:
                 for batch in batches:
-                    recorder.insert_events(batch)
+                    insert(cursor, batch)
                     written += len(batch)
                     if progress:
                         progress("writing", written, total)
+                if digest.hexdigest() != checked:
+                    raise ImportRefused("the file changed while it was imported")
     except PersistenceError as e:
         raise StoreUnavailable(str(e)) from e
 

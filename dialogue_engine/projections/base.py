@@ -90,14 +90,24 @@ class ViewRecorder(SQLiteTrackingRecorder):
         return {view.name: self.max_tracking_id(view.name) or 0 for view in self.views}
 
     def record(self, changes: Sequence[Change], positions: dict[str, int]) -> None:
-        """Apply ``changes`` to each view past its position; advance tracking; one transaction."""
+        """Apply ``changes`` to each view past its position; advance tracking; one transaction.
+
+        Several processes may share these views (server workers on one
+        machine), so each view's position is read again once the transaction
+        holds the write lock: ``positions`` is only where this process last
+        left them, and a change another process applied meanwhile is skipped
+        rather than applied twice.
+        """
         if not changes:
             return
         last = changes[-1].notification_id
         try:
             with self.datastore.transaction(commit=True) as cursor:
+                current = self._positions_locked(cursor)
                 for view in self.views:
-                    position = positions[view.name]
+                    position = positions[view.name] = max(
+                        positions[view.name], current.get(view.name, 0)
+                    )
                     if position >= last:
                         continue
                     view.apply(cursor, [c for c in changes if c.notification_id > position])
@@ -106,6 +116,14 @@ class ViewRecorder(SQLiteTrackingRecorder):
             raise StoreUnavailable(str(e)) from e
         for view in self.views:
             positions[view.name] = max(positions[view.name], last)
+
+    def _positions_locked(self, cursor: SQLiteCursor) -> dict[str, int]:
+        # A write statement first: SQLite then holds the write lock (waiting
+        # its busy timeout for it), and what is read next cannot change
+        # before this transaction commits.
+        cursor.execute("UPDATE tracking SET notification_id = notification_id WHERE 0")
+        cursor.execute("SELECT application_name, notification_id FROM tracking")
+        return {name: notification_id for name, notification_id in cursor.fetchall()}
 
     def drop(self, names: Sequence[str] | None = None) -> None:
         """Drop the named views (all by default) and forget their positions."""

@@ -7,7 +7,6 @@ the issue defines them, kept right across rebuilds, restarts and failed batches.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -350,8 +349,8 @@ def test_a_rebuild_from_zero_gives_the_same_rows(engine: DialogueEngine) -> None
     assert rows(engine) == before
 
 
-def test_a_restarted_process_continues_from_the_tables(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'store.db'}"
+def test_a_restarted_process_continues_from_the_tables(store_url: str) -> None:
+    url = store_url
     with DialogueEngine.open(url, follow=False) as engine:
         p = engine.create_project("P").id
         d = engine.create_dialogue(

@@ -1,8 +1,8 @@
-"""The engine on a real SQLite file: durability, snapshots, concurrency, encoding."""
+"""The engine on a real store, SQLite and PostgreSQL: durability, snapshots, concurrency,
+encoding, the hash chain."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from typing import Any
 from uuid import UUID
@@ -14,6 +14,8 @@ from dialogue_engine import DialogueEngine, StaleRevision
 from dialogue_engine.domain.dialogue import Dialogue
 from dialogue_engine.eventstore.application import SNAPSHOT_INTERVAL
 from dialogue_engine.eventstore.settings import StoreURLError, parse_store_url
+
+from .backends import Backend
 
 
 def retitle(title: str) -> list[dict[str, Any]]:
@@ -31,10 +33,6 @@ def survey() -> dict[str, Any]:
             }
         ],
     }
-
-
-def db_path(store_url: str) -> str:
-    return store_url.removeprefix("sqlite:///")
 
 
 def test_everything_survives_closing_and_reopening_the_store(store_url: str) -> None:
@@ -158,17 +156,16 @@ def test_concurrent_writers_in_one_process_never_lose_an_update(store_url: str) 
         )
 
 
-def test_stored_events_carry_stable_topics_and_canonical_json(store_url: str) -> None:
+def test_stored_events_carry_stable_topics_and_canonical_json(
+    store_url: str, backend: Backend
+) -> None:
     with DialogueEngine.open(store_url) as engine:
         project = engine.create_project("P")
         dialogue = engine.create_dialogue(project.id, survey())
         engine.edit_dialogue(project.id, dialogue.id, retitle("Z"))
         engine.create_release(project.id, dialogue.id, dialogue.revision_id)
 
-    with sqlite3.connect(db_path(store_url)) as connection:
-        rows = connection.execute(
-            "SELECT topic, state FROM stored_events ORDER BY rowid"
-        ).fetchall()
+    rows = backend.execute("SELECT topic, state FROM {events} ORDER BY {order}")
     assert [topic for topic, _ in rows] == [
         "dialogue_engine:Project.Created",
         "dialogue_engine:Dialogue.Created",
@@ -190,7 +187,9 @@ def test_store_urls_are_parsed_or_rejected_with_an_engine_error(tmp_path: Any) -
         parse_store_url("sqlite://host/file.db")
 
 
-def test_every_stored_event_is_chained_and_a_changed_byte_is_found(store_url: str) -> None:
+def test_every_stored_event_is_chained_and_a_changed_byte_is_found(
+    store_url: str, backend: Backend
+) -> None:
     with DialogueEngine.open(store_url) as engine:
         project = engine.create_project("P")
         dialogue = engine.create_dialogue(project.id, survey())
@@ -199,20 +198,19 @@ def test_every_stored_event_is_chained_and_a_changed_byte_is_found(store_url: st
         engine.create_release(project.id, dialogue.id, dialogue.revision_id)
         assert engine.store.verify_chain() is None
 
-    with sqlite3.connect(db_path(store_url)) as connection:
-        rows = connection.execute(
-            "SELECT originator_id, originator_version, state FROM stored_events "
-            "WHERE topic = 'dialogue_engine:Dialogue.Edited' ORDER BY originator_version"
-        ).fetchall()
-        hashes = [orjson.loads(state)["hash"] for _, _, state in rows]
-        assert len(set(hashes)) == 3 and all(len(h) == 64 for h in hashes)
-        originator_id, version, state = rows[1]
-        tampered = state.replace(b'"value":"b"', b'"value":"B"')
-        assert tampered != state
-        connection.execute(
-            "UPDATE stored_events SET state = ? WHERE originator_id = ? AND originator_version = ?",
-            (tampered, originator_id, version),
-        )
+    rows = backend.execute(
+        "SELECT originator_id, originator_version, state FROM {events} "
+        "WHERE topic = 'dialogue_engine:Dialogue.Edited' ORDER BY originator_version"
+    )
+    hashes = [orjson.loads(state)["hash"] for _, _, state in rows]
+    assert len(set(hashes)) == 3 and all(len(h) == 64 for h in hashes)
+    originator_id, version, state = rows[1]
+    tampered = state.replace(b'"value":"b"', b'"value":"B"')
+    assert tampered != state
+    backend.execute(
+        "UPDATE {events} SET state = ? WHERE originator_id = ? AND originator_version = ?",
+        (tampered, originator_id, version),
+    )
 
     with DialogueEngine.open(store_url) as engine:
         broken = engine.store.verify_chain()

@@ -1,0 +1,322 @@
+"""Several server processes on one PostgreSQL store, under concurrent writes and SIGKILL.
+
+Each test runs ``dialogue-engine serve --workers 4`` on a throw-away schema
+and checks the outcome against the event log itself, read through a separate
+engine (its own read models), as an auditor would.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+import orjson
+import pytest
+
+from dialogue_engine import DialogueEngine
+from dialogue_engine.domain.dialogue import revision_id
+from dialogue_engine.eventstore.settings import VIEWS_ENV_VAR
+
+from ..pg import fresh_store
+from .server import EXECUTABLE, _wait_until_healthy, free_port
+
+pytestmark = pytest.mark.e2e
+
+ADMIN = {
+    "DIALOGUE_ENGINE_ADMIN_EMAIL": "admin@example.org",
+    "DIALOGUE_ENGINE_ADMIN_PASSWORD": "correct horse battery",
+}
+PATCH = {"Content-Type": "application/json-patch+json"}
+WORKERS = 4
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> Iterator[str]:
+    with fresh_store() as url:
+        yield url
+
+
+@contextmanager
+def serving(
+    store_url: str, tmp_path: Path, name: str
+) -> Iterator[tuple[subprocess.Popen[bytes], httpx.Client]]:
+    """``serve --workers 4`` in its own process group (so SIGKILL reaches every worker)."""
+    port = free_port()
+    log = tmp_path / f"{name}.log"
+    environment = {**os.environ, **ADMIN, VIEWS_ENV_VAR: str(tmp_path / f"views-{name}")}
+    environment.pop("DIALOGUE_ENGINE_STORE", None)
+    command = [
+        str(EXECUTABLE), "serve", "--host", "127.0.0.1", "--port", str(port),
+        "--store", store_url, "--workers", str(WORKERS), "--no-access-log",
+    ]  # fmt: skip
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            command, stdout=output, stderr=subprocess.STDOUT, env=environment,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30.0) as client:
+            _wait_until_healthy(client, process, log)
+            yield process, client
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(10)
+
+
+def sign_in(client: httpx.Client) -> dict[str, str]:
+    body = {"email": ADMIN["DIALOGUE_ENGINE_ADMIN_EMAIL"]}
+    body["password"] = ADMIN["DIALOGUE_ENGINE_ADMIN_PASSWORD"]
+    response = client.post("/auth/tokens", json=body)
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def make_dialogues(client: httpx.Client, auth: dict[str, str], count: int) -> list[str]:
+    project = client.post("/projects/", json={"title": "Load"}, headers=auth)
+    assert project.status_code == 201, project.text
+    urls = []
+    for n in range(count):
+        body = {"title": f"D{n}", "sequences": []}
+        created = client.post(f"{project.headers['location']}/dialogues/", json=body, headers=auth)
+        assert created.status_code == 201, created.text
+        urls.append(created.headers["location"])
+    return urls
+
+
+def edited_values(engine: DialogueEngine, dialogue_id: str) -> list[Any]:
+    """The value each edit of the dialogue's log set, in log order."""
+    events = engine.store.events_of(UUID(dialogue_id))
+    assert [e.originator_version for e in events] == list(range(1, len(events) + 1))
+    values = []
+    for event in events[1:]:
+        for op in getattr(event, "patch", None) or []:
+            values.append(op.get("value"))
+    return values
+
+
+def audited(store_url: str, tmp_path: Path) -> DialogueEngine:
+    """An engine of its own on the store, with read models of its own."""
+    return DialogueEngine.open(store_url, follow=False, views=tmp_path / "auditor")
+
+
+def test_concurrent_patches_through_four_workers_lose_nothing(
+    store_url: str, tmp_path: Path
+) -> None:
+    with serving(store_url, tmp_path, "load") as (_, client):
+        auth = sign_in(client)
+        urls = make_dialogues(client, auth, 5)
+        hot, own = urls[0], urls[1:]
+        acknowledged: dict[str, list[tuple[str, str]]] = {url: [] for url in urls}
+        statuses: list[int] = []
+        lock = threading.Lock()
+
+        def writer(number: int) -> None:
+            with httpx.Client(base_url=client.base_url, timeout=30.0) as mine:
+                for k in range(30):
+                    url = hot if k % 2 == 0 else own[number % len(own)]
+                    marker = f"w{number}-{k}"
+                    headers = {**auth, **PATCH}
+                    if k % 6 == 0:  # a precondition read a moment ago: may turn stale
+                        headers["If-Match"] = mine.get(url, headers=auth).headers["etag"]
+                    patch = [{"op": "replace", "path": "/title", "value": marker}]
+                    response = mine.patch(url, content=orjson.dumps(patch), headers=headers)
+                    with lock:
+                        statuses.append(response.status_code)
+                        if response.status_code == 200:
+                            acknowledged[url].append((marker, response.json()["revision_id"]))
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        # Another worker's writes reach this one's cache within its polling
+        # interval (0.1 s): give every worker a moment, then ask each of them.
+        time.sleep(1.0)
+        served: dict[str, list[dict[str, Any]]] = {url: [] for url in urls}
+        for _ in range(3 * WORKERS):
+            with httpx.Client(base_url=client.base_url, timeout=30.0) as fresh_connection:
+                for url in urls:
+                    served[url].append(fresh_connection.get(url, headers=auth).json())
+
+    assert set(statuses) <= {200, 409, 412}, sorted(set(statuses))
+    assert statuses.count(200) >= len(statuses) // 2
+    with audited(store_url, tmp_path) as engine:
+        for url, acks in acknowledged.items():
+            dialogue_id = url.rstrip("/").rsplit("/", 1)[1]
+            project_id = url.split("/projects/")[1].split("/")[0]
+            values = edited_values(engine, dialogue_id)
+            # Every acknowledged revision is in the log exactly once, and
+            # nothing that was not acknowledged is.
+            assert sorted(values) == sorted(marker for marker, _ in acks)
+            numbers = len(values) + 1
+            log_ids = {revision_id(UUID(dialogue_id), n) for n in range(1, numbers + 1)}
+            assert {rid for _, rid in acks} <= log_ids
+            assert len({rid for _, rid in acks}) == len(acks)
+            replayed = engine.audit.replay(dialogue_id)
+            assert replayed.revision_number == numbers
+            current = engine.get_dialogue(project_id, dialogue_id)
+            assert current.description == replayed.description
+            assert {answer["revision_id"] for answer in served[url]} == {current.revision_id}
+            assert {answer["title"] for answer in served[url]} == {current.title}
+        assert engine.audit.verify().intact
+
+
+def test_a_bulk_post_is_all_or_nothing_when_every_worker_is_killed(
+    store_url: str, tmp_path: Path
+) -> None:
+    bulk_size = 25
+    acknowledged: set[str] = set()
+    with serving(store_url, tmp_path, "bulk") as (process, client):
+        auth = sign_in(client)
+        urls = make_dialogues(client, auth, 4)
+        stop = threading.Event()
+
+        def poster(number: int) -> None:
+            url = urls[number % len(urls)]
+            with httpx.Client(base_url=client.base_url, timeout=30.0) as mine:
+                for k in range(1000):
+                    if stop.is_set():
+                        return
+                    marker = f"p{number}-{k}"
+                    bulk = [
+                        {
+                            "type": "edit",
+                            "properties": {
+                                "edit_type": "retitle",
+                                "patch": [
+                                    {"op": "replace", "path": "/title", "value": f"{marker}/{i}"}
+                                ],
+                            },
+                        }
+                        for i in range(bulk_size)
+                    ]
+                    try:
+                        response = mine.post(f"{url}/revisions/", json=bulk, headers=auth)
+                    except httpx.TransportError:
+                        return
+                    if response.status_code == 201:
+                        acknowledged.add(marker)
+
+        threads = [threading.Thread(target=poster, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        time.sleep(random.uniform(1.5, 3.0))
+        os.killpg(process.pid, signal.SIGKILL)  # the supervisor and every worker at once
+        process.wait(10)
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+    assert acknowledged, "no bulk finished before the kill: the test proves nothing"
+
+    with audited(store_url, tmp_path) as engine:
+        stored: set[str] = set()
+        for url in urls:
+            values = edited_values(engine, url.rstrip("/").rsplit("/", 1)[1])
+            bulks: dict[str, list[int]] = {}
+            for value in values:
+                marker, index = value.rsplit("/", 1)
+                bulks.setdefault(marker, []).append(int(index))
+            for marker, indexes in bulks.items():
+                assert indexes == list(range(bulk_size)), f"bulk {marker} is half applied"
+            stored |= set(bulks)
+        assert acknowledged <= stored
+        assert engine.audit.verify().intact
+
+
+def test_a_projection_killed_while_catching_up_resumes_to_a_rebuild_from_zero(
+    store_url: str, tmp_path: Path
+) -> None:
+    with DialogueEngine.open(store_url, views=tmp_path / "writer", follow=False) as engine:
+        project = engine.create_project("P")
+        for n in range(30):
+            sequence = {"id": "s", "title": "S", "blocks": []}
+            dialogue = engine.create_dialogue(
+                project.id, {"title": f"D{n}", "sequences": [sequence]}
+            )
+            for k in range(4):
+                engine.add_revisions(
+                    project.id, dialogue.id, [retitle(f"D{n}-{k}-{i}") for i in range(200)]
+                )
+                engine.sequences.patch(
+                    project.id,
+                    dialogue.id,
+                    "s",
+                    [{"op": "replace", "path": "/title", "value": f"S{k}"}],
+                )
+        last = engine.store.max_notification_id()
+
+    views = tmp_path / "views"
+    environment = {**os.environ, VIEWS_ENV_VAR: str(views)}
+    environment.pop("DIALOGUE_ENGINE_STORE", None)
+    command = [str(EXECUTABLE), "project", "--store", store_url]
+    killed_at = []
+    for _ in range(3):
+        process = subprocess.Popen(command, env=environment, stderr=subprocess.DEVNULL)
+        start = projected(views)
+        deadline = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < deadline:
+            position = projected(views)
+            if position > start:  # mid-way: at least one batch applied since the start
+                process.send_signal(signal.SIGKILL)
+                killed_at.append(position)
+                break
+            time.sleep(0.005)
+        process.wait(30)
+    resumed = subprocess.run(command, env=environment, capture_output=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    assert killed_at and killed_at[0] < last, f"never killed mid-way: {killed_at} of {last}"
+
+    with DialogueEngine.open(store_url, views=views, follow=False) as caught_up:
+        assert caught_up.projector.position == last
+        resumed_rows = view_rows(caught_up)
+    with DialogueEngine.open(store_url, views=tmp_path / "fresh", follow=False) as fresh:
+        fresh.rebuild()
+        assert view_rows(fresh) == resumed_rows
+
+
+def retitle(title: str) -> dict[str, Any]:
+    patch = [{"op": "replace", "path": "/title", "value": title}]
+    return {"type": "edit", "properties": {"edit_type": "retitle", "patch": patch}}
+
+
+def projected(views: Path) -> int:
+    """The lowest position of the read models in the folder ``views`` (0: none yet)."""
+    files = list(views.glob("*.db"))
+    if not files:
+        return 0
+    try:
+        with sqlite3.connect(f"file:{files[0]}?mode=ro", uri=True, timeout=1) as connection:
+            rows = connection.execute("SELECT notification_id FROM tracking").fetchall()
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+    return min((row[0] for row in rows), default=0)
+
+
+def view_rows(engine: DialogueEngine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every read model table, sorted (the tracking table aside)."""
+    datastore = engine._views.datastore
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'tracking'")
+        tables = [row[0] for row in cursor.fetchall()]
+        rows = {}
+        for table in tables:
+            cursor.execute(f"SELECT * FROM {table}")  # names from sqlite_master
+            rows[table] = sorted(tuple(row) for row in cursor.fetchall())
+    return rows
