@@ -54,6 +54,19 @@ class UnsupportedMediaType(DomainError):
         )
 
 
+class RequestTimeout(DomainError):
+    """The client did not send the request (its ``part``) within ``seconds``; answered
+    with ``Connection: close``, as the rest of the body may still be on its way."""
+
+    type = "request_timeout"
+
+    def __init__(self, part: str, seconds: int) -> None:
+        super().__init__(
+            f"The request {part} was not received within {seconds} s",
+            {"part": part, "seconds": seconds},
+        )
+
+
 class PathNotFound(DomainError):
     type = "not_found"
 
@@ -86,6 +99,7 @@ STATUS: dict[type[BaseException], int] = {
     RunNotWaiting: 409,
     ConcurrentWrite: 409,
     StaleRevision: 412,
+    RequestTimeout: 408,
     UnsupportedMediaType: 415,
     ValidationFailed: 422,
     TooManyAttempts: 429,
@@ -112,6 +126,8 @@ def domain_error(request: Request, exc: Exception) -> Response:
         headers = {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, MethodNotAllowed):
         headers = {"Allow": ", ".join(exc.details["allowed"])}
+    if isinstance(exc, RequestTimeout):
+        headers = {"Connection": "close"}
     return JSONBytesResponse(
         envelope(exc.type, exc.message, exc.details), status_code=status_of(exc), headers=headers
     )
