@@ -12,6 +12,12 @@ errors to exit codes: 0 success, 1 a domain error (printed as JSON on stderr),
   (``--project`` lets it serve a project at once); source 002 has no API for
   either, so these and the admin-only ``POST /providers/`` and
   ``POST /channels/`` are the ways in.
+- ``migrate``: create the store's tables (once, before any server starts on
+  PostgreSQL: serving processes never create tables, so that several starting
+  together cannot race).
+- ``project``: bring this machine's read models up to the end of the log
+  (``--follow``: and keep them there), e.g. before starting servers on a new
+  machine of a PostgreSQL deployment.
 - ``rebuild``: drop and rebuild every read model.
 - ``verify``, ``export``, ``import``, ``replay``: the auditor's commands
   (:mod:`dialogue_engine.audit_cli`; ``verify`` exits 3 when the history was altered).
@@ -23,13 +29,20 @@ import argparse
 import gc
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 
 from .domain.errors import DomainError
 from .engine import DialogueEngine
-from .eventstore.settings import STORE_ENV_VAR, parse_store_url, store_url_from_environment
+from .eventstore.settings import (
+    SHARED_ENV_VAR,
+    STORE_ENV_VAR,
+    parse_store_url,
+    store_url_from_environment,
+)
 
 ADMIN_EMAIL_VAR = "DIALOGUE_ENGINE_ADMIN_EMAIL"
 ADMIN_PASSWORD_VAR = "DIALOGUE_ENGINE_ADMIN_PASSWORD"
@@ -78,6 +91,35 @@ def _rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    settings = parse_store_url(store_url_from_environment(args.store))
+    if settings.is_postgres:
+        from .eventstore.postgres import migrate
+
+        created = migrate(settings)
+    else:
+        with DialogueEngine.open(settings.url, follow=False):
+            created = True  # SQLite creates what is missing, and nothing else
+    print("created the store's tables" if created else "the store's tables exist already")
+    return 0
+
+
+def _project(args: argparse.Namespace) -> int:
+    with DialogueEngine.open(args.store, follow=False) as engine:
+        bar = ProgressBar("catching up read models")
+        position = engine.projector.catch_up(progress=bar)
+        seconds = bar.finish()
+        print(f"read models are at notification {position} ({seconds:.2f}s)", flush=True)
+        if not args.follow:
+            return 0
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        engine.projector.start(poll_interval=args.interval)
+        stop.wait()
+    return 0
+
+
 def _create_first_admin(engine: DialogueEngine) -> None:
     """On a store without users: the admin from the environment, or one with a random password."""
     password = os.environ.get(ADMIN_PASSWORD_VAR) or None
@@ -122,6 +164,7 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         engine.close()
     os.environ[STORE_ENV_VAR] = store_url
+    os.environ[SHARED_ENV_VAR] = "1"
     uvicorn.run(
         "dialogue_engine.api.app:app_from_environment",
         factory=True,
@@ -205,6 +248,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rebuild.add_argument("--store", help="store URL (default: $DIALOGUE_ENGINE_STORE or SQLite)")
     rebuild.set_defaults(run=_rebuild)
+
+    migrate = commands.add_parser("migrate", help="create the store's tables (once)")
+    migrate.add_argument("--store", help="store URL (default: $DIALOGUE_ENGINE_STORE or SQLite)")
+    migrate.set_defaults(run=_migrate)
+
+    project = commands.add_parser(
+        "project", help="bring this machine's read models up to the end of the event log"
+    )
+    project.add_argument("--store", help="store URL (default: $DIALOGUE_ENGINE_STORE or SQLite)")
+    project.add_argument("--follow", action="store_true", help="keep following the log")
+    project.add_argument(
+        "--interval", type=float, default=0.1, help="seconds between polls when following"
+    )
+    project.set_defaults(run=_project)
 
     serve = commands.add_parser("serve", help="serve the REST API under uvicorn")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
