@@ -1,0 +1,186 @@
+"""Several processes on one store: migration, shared read models, fresh state for commands.
+
+Each "process" here is an engine of its own on the same store, as a server
+worker would open it.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dialogue_engine import DialogueEngine, StaleRevision
+from dialogue_engine.eventstore import postgres
+from dialogue_engine.eventstore.postgres import StoreNotMigrated
+from dialogue_engine.eventstore.settings import StoreURLError, parse_store_url, redact
+from dialogue_engine.projections.summaries import DialogueSummaries
+
+from ..pg import fresh_store
+from .backends import Backend
+
+
+def retitle(title: str) -> list[dict[str, Any]]:
+    return [{"op": "replace", "path": "/title", "value": title}]
+
+
+def test_postgres_urls_carry_the_connection_and_its_settings() -> None:
+    settings = parse_store_url(
+        "postgresql://app:s%40cret@db.example:6543/engine?schema=tenant_1&pool_size=3&lock_timeout=2"
+    )
+    env = settings.env
+    assert settings.is_postgres and not settings.is_memory
+    assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == (
+        "db.example",
+        "6543",
+        "engine",
+    )
+    assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == ("app", "s@cret")
+    assert (env["POSTGRES_SCHEMA"], env["POSTGRES_POOL_SIZE"]) == ("tenant_1", "3")
+    assert env["POSTGRES_LOCK_TIMEOUT"] == "2" and settings.lock_timeout == 2
+    # Defaults for what the URL leaves out.
+    assert env["POSTGRES_CONNECT_TIMEOUT"] == "5"
+    assert env["POSTGRES_MAX_OVERFLOW"] == "10"
+    assert parse_store_url("postgres://h/db").env["POSTGRES_PORT"] == "5432"
+
+
+@pytest.mark.parametrize(
+    ("url", "complaint"),
+    [
+        ("postgresql://u:hunter2@h/db?pool=3", "unknown setting 'pool'"),
+        ("postgresql://u:hunter2@h/", "name one database"),
+        ("postgresql://u:hunter2@h/db?pool_size=0", "pool_size"),
+        ("postgresql://u:hunter2@h/db?lock_timeout=soon", "lock_timeout"),
+        ("postgresql://u:hunter2@h/db?schema=a;drop", "schema"),
+        ("postgresql://u:hunter2@h:port/db", "port"),
+    ],
+)
+def test_a_bad_postgres_url_is_refused_without_showing_its_password(
+    url: str, complaint: str
+) -> None:
+    with pytest.raises(StoreURLError) as refused:
+        parse_store_url(url)
+    assert complaint in refused.value.message
+    assert "hunter2" not in refused.value.message and "hunter2" not in str(refused.value.details)
+
+
+def test_redact_hides_only_the_password() -> None:
+    assert redact("postgresql://u:pw@h:1/db?schema=s") == "postgresql://u:***@h:1/db?schema=s"
+    assert redact("postgresql://u@h/db") == "postgresql://u@h/db"
+
+
+def test_a_server_on_an_unmigrated_database_is_told_to_migrate(tmp_path: Path) -> None:
+    with fresh_store(migrate=False) as url:
+        with pytest.raises(StoreNotMigrated) as refused:
+            DialogueEngine.open(url, views=tmp_path)
+        assert "dialogue-engine migrate" in refused.value.message
+        settings = parse_store_url(url)
+        assert postgres.migrate(settings) is True
+        with DialogueEngine.open(url, views=tmp_path) as engine:
+            assert engine.store.max_notification_id() == 0
+
+
+def test_migrations_started_together_create_the_tables_once(tmp_path: Path) -> None:
+    with fresh_store(migrate=False) as url:
+        settings = parse_store_url(url)
+        outcomes: list[Any] = []
+
+        def migrate() -> None:
+            try:
+                outcomes.append(postgres.migrate(settings))
+            except Exception as e:  # surfaced below
+                outcomes.append(e)
+
+        threads = [threading.Thread(target=migrate) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert sorted(outcomes, key=str) == [False, False, False, True]
+        assert postgres.tables_exist(settings)
+
+
+def test_a_command_honours_an_expected_revision_written_through_another_process(
+    store_url: str,
+) -> None:
+    with (
+        DialogueEngine.open(store_url, shared=True, follow=False) as first,
+        DialogueEngine.open(store_url, shared=True, follow=False) as second,
+    ):
+        project = first.create_project("P")
+        dialogue = first.create_dialogue(project.id, {"title": "T", "sequences": []})
+        second.get_dialogue(project.id, dialogue.id)  # now cached in the second process
+        edited = first.edit_dialogue(project.id, dialogue.id, retitle("by first"))
+
+        # The client saw the first process's answer and writes through the second.
+        result = second.edit_dialogue(
+            project.id, dialogue.id, retitle("then second"), expected_revision=edited.revision_id
+        )
+        assert result.revision_number == 3
+        with pytest.raises(StaleRevision):
+            second.edit_dialogue(
+                project.id, dialogue.id, retitle("stale"), expected_revision=edited.revision_id
+            )
+
+
+def test_processes_sharing_read_models_never_apply_a_change_twice(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    applied: list[int] = []
+    real_apply = DialogueSummaries.apply
+
+    def counting(self: DialogueSummaries, cursor: Any, changes: Any) -> None:
+        applied.extend(change.notification_id for change in changes)
+        real_apply(self, cursor, changes)
+
+    views = tmp_path / "shared-views"
+    with (
+        DialogueEngine.open(store_url, follow=False, views=views) as first,
+        DialogueEngine.open(store_url, follow=False, views=views) as second,
+    ):
+        monkeypatch.setattr(DialogueSummaries, "apply", counting)
+        project = first.create_project("P")
+        dialogues = [
+            first.create_dialogue(project.id, {"title": f"D{n}", "sequences": []}) for n in range(3)
+        ]
+        for n in range(30):
+            dialogue = dialogues[n % 3]
+            first.edit_dialogue(project.id, dialogue.id, retitle(f"t{n}"))
+        # Both know the views only as they were when they opened; both catch
+        # up at once, from their own threads.
+        failures: list[BaseException] = []
+
+        def catch_up(engine: DialogueEngine) -> None:
+            try:
+                engine.projector.catch_up()
+            except BaseException as e:  # surfaced below
+                failures.append(e)
+
+        threads = [threading.Thread(target=catch_up, args=(e,)) for e in (first, second, first)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        second.projector.catch_up()
+        assert failures == []
+        assert sorted(applied) == sorted(set(applied))
+        assert set(applied) == set(range(1, first.store.max_notification_id() + 1))
+        listed = second.list_dialogues(project.id)
+        assert {d.title for d in listed.items} == {"t27", "t28", "t29"}
+
+
+def test_read_models_ahead_of_a_restored_store_are_rebuilt(tmp_path: Path) -> None:
+    views = tmp_path / "views"
+    with fresh_store() as url:
+        with DialogueEngine.open(url, views=views) as engine:
+            project = engine.create_project("P")
+            dialogue = engine.create_dialogue(project.id, {"title": "T", "sequences": []})
+            engine.edit_dialogue(project.id, dialogue.id, retitle("newer"))
+            assert engine.list_dialogues(project.id).items[0].title == "newer"
+        # Restore "an older backup": the log loses its newest event.
+        backend = Backend(url)
+        backend.execute("DELETE FROM {events} WHERE originator_version = 2")
+        with DialogueEngine.open(url, views=views) as engine:
+            assert engine.list_dialogues(project.id).items[0].title == "T"
