@@ -29,6 +29,15 @@ def free_port() -> int:
 @contextmanager
 def running_server(store_url: str, log: Path, env: dict[str, str]) -> Iterator[httpx.Client]:
     """A server on a free port; yields a client for it; always stops the process."""
+    with server_process(store_url, log, env) as (_, client):
+        yield client
+
+
+@contextmanager
+def server_process(
+    store_url: str, log: Path, env: dict[str, str]
+) -> Iterator[tuple[subprocess.Popen[bytes], httpx.Client]]:
+    """Like :func:`running_server`, also yielding the process (to kill it, or read its memory)."""
     port = free_port()
     command = [
         str(EXECUTABLE),
@@ -50,7 +59,7 @@ def running_server(store_url: str, log: Path, env: dict[str, str]) -> Iterator[h
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10.0) as client:
             _wait_until_healthy(client, process, log)
-            yield client
+            yield process, client
     finally:
         _stop(process)
 
