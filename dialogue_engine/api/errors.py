@@ -45,6 +45,18 @@ class ParseError(DomainError):
         )
 
 
+class PayloadTooLarge(DomainError):
+    """The body is longer than the server's limit (``DIALOGUE_ENGINE_MAX_BODY_BYTES``)."""
+
+    type = "payload_too_large"
+
+    def __init__(self, limit: int, content_length: int | None = None) -> None:
+        details: dict[str, int] = {"limit": limit}
+        if content_length is not None:
+            details["content_length"] = content_length
+        super().__init__(f"Request body larger than {limit} bytes", details)
+
+
 class UnsupportedMediaType(DomainError):
     type = "unsupported_media_type"
 
@@ -99,6 +111,7 @@ STATUS: dict[type[BaseException], int] = {
     RunNotWaiting: 409,
     ConcurrentWrite: 409,
     StaleRevision: 412,
+    PayloadTooLarge: 413,
     RequestTimeout: 408,
     UnsupportedMediaType: 415,
     ValidationFailed: 422,
@@ -126,6 +139,8 @@ def domain_error(request: Request, exc: Exception) -> Response:
         headers = {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, MethodNotAllowed):
         headers = {"Allow": ", ".join(exc.details["allowed"])}
+    if isinstance(exc, PayloadTooLarge):
+        headers = {"Connection": "close"}  # rather than read and discard the rest of the body
     if isinstance(exc, RequestTimeout):
         headers = {"Connection": "close"}
     return JSONBytesResponse(

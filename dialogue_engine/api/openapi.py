@@ -18,6 +18,7 @@ from .directory_schemas import (
     PERMISSION_FIELDS,
     RATE_LIMITED,
 )
+from .requests import BODY_METHODS
 from .routes import ENDPOINTS, Endpoint
 
 _STRING = {"type": "string"}
@@ -377,6 +378,8 @@ _ERROR_TEXT = {
     "404": "not_found",
     "409": "patch_conflict",
     "412": "precondition_failed: If-Match names another revision",
+    "413": "payload_too_large: the body is longer than the server's limit "
+    "(DIALOGUE_ENGINE_MAX_BODY_BYTES, 4 MiB by default); details.limit",
     "415": "unsupported_media_type",
     "422": "validation_error",
     "429": "rate_limited: too many failed attempts for this email (Retry-After)",
@@ -497,6 +500,8 @@ def _error_codes(item: Endpoint) -> list[str]:
     codes = set(_ERRORS_BY_PERMISSION.get(item.permission, ("401", "403", "404")))
     if item.request is not None:
         codes |= {"400", "415", "422"}
+    if item.method in BODY_METHODS:
+        codes.add("413")
     if item.query:
         codes.add("422")
     if item.media_type != "application/json" or item.request in ("NewRevisions",):

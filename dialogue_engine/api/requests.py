@@ -1,19 +1,19 @@
 """What a handler gets: a :class:`Call` with the caller, parsed bodies and query values.
 
 Routes stay 3-8 lines because everything about reading a request lives here:
-JSON bodies (400 ``parse_error`` with the decoder's reason, line and column),
-media types (415), read-only members (ignored on PUT, 422 on POST and PATCH),
-``If-Match``, paging, boolean filters and orderings (422 when malformed).
+JSON bodies within the app's limits (see :mod:`.jsonbody`: 413 when too long,
+400 ``parse_error`` with the decoder's reason, line and column, 422 for
+oversized strings, arrays and patches), media types (415), read-only
+members (ignored on PUT, 422 on POST and PATCH), ``If-Match``, paging,
+boolean filters and orderings (422 when malformed).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -22,11 +22,13 @@ from ..domain.patching import parse_pointer
 from ..domain.permissions import Actor
 from ..eventstore.application import WouldBlock, memory_only
 from .auth import ANONYMOUS, authenticate, authenticate_browser
-from .errors import ParseError, UnsupportedMediaType
+from .errors import UnsupportedMediaType
+from .jsonbody import parse_json, read_body
 from .threads import WorkerPool
 
 if TYPE_CHECKING:
     from ..engine import DialogueEngine
+    from .settings import Limits
 
 JSON_PATCH = "application/json-patch+json"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -67,16 +69,40 @@ class Call:
             raise UnsupportedMediaType(media_type, "application/json")
         if optional and not self.body.strip():
             return {}
-        return parse_json(self.body)
+        return parse_json(self.body, self.limits)
 
     def patch(self, read_only: Collection[str] = ()) -> Any:
-        """An RFC 6902 patch body; operations on ``read_only`` members are a 422."""
+        """An RFC 6902 patch body; operations on ``read_only`` members are a 422,
+        and so are more operations than ``max_patch_operations``."""
         media_type = self._media_type()
         if media_type != JSON_PATCH:
             raise UnsupportedMediaType(media_type, JSON_PATCH)
-        patch = parse_json(self.body)
+        patch = parse_json(self.body, self.limits)
+        self._check_operation_count(patch, "")
         reject_read_only_ops(patch, read_only)
         return patch
+
+    def revisions(self) -> Any:
+        """A revision POST's body (one revision or a bulk), each edit's patch within
+        ``max_patch_operations`` (the engine checks the rest of its shape)."""
+        body = self.json()
+        if type(body) is dict:
+            self._check_operation_count(_edit_patch(body), "/properties/patch")
+        elif type(body) is list:
+            for index, item in enumerate(body):
+                self._check_operation_count(_edit_patch(item), f"/{index}/properties/patch")
+        return body
+
+    @property
+    def limits(self) -> Limits:
+        limits: Limits = self.request.app.state.limits
+        return limits
+
+    def _check_operation_count(self, patch: Any, at: str) -> None:
+        most = self.limits.max_patch_operations
+        if type(patch) is list and len(patch) > most:
+            message = f"a patch has at most {most} operations"
+            raise ValidationFailed([FieldError("maxItems", at, message)], "Patch too large")
 
     def if_match(self) -> list[str] | None:
         """The entity tags of ``If-Match`` (quotes and ``W/`` removed); None if absent or ``*``."""
@@ -164,7 +190,9 @@ def endpoint(
     """
 
     async def run(request: Request) -> Response:
-        body = await request.body() if request.method in BODY_METHODS else b""
+        body = b""
+        if request.method in BODY_METHODS:
+            body = await read_body(request, request.app.state.limits.max_body_bytes)
         if cached_read:
             try:
                 with memory_only():
@@ -190,26 +218,6 @@ def _run(
     else:
         actor = authenticate(engine, request.headers)
     return handler(Call(request, engine, actor, body))
-
-
-def parse_json(body: bytes) -> Any:
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        pass
-    # Only on failure: the standard decoder words its reasons the way the
-    # contract shows them ("Expecting value") and counts lines and columns.
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = body.count(b"\n", 0, e.start) + 1
-        column = e.start - (body.rfind(b"\n", 0, e.start) + 1) + 1
-        raise ParseError("Invalid UTF-8", line, column) from None
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ParseError(e.msg, e.lineno, e.colno) from None
-    raise ParseError("Invalid JSON", 1, 1)  # orjson is stricter (e.g. NaN, huge numbers)
 
 
 def drop_read_only(body: Any, read_only: Collection[str]) -> Any:
@@ -246,6 +254,11 @@ def reject_read_only_ops(patch: Any, read_only: Collection[str]) -> None:
                     )
     if errors:
         raise ValidationFailed(errors, "Invalid JSON patch")
+
+
+def _edit_patch(revision: Any) -> Any:
+    properties = revision.get("properties") if type(revision) is dict else None
+    return properties.get("patch") if type(properties) is dict else None
 
 
 def _query_error(type: str, name: str, message: str) -> ValidationFailed:

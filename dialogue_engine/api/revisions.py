@@ -26,7 +26,7 @@ def list_revisions(call: Call) -> Response:
 
 
 def create_revisions(call: Call) -> Response:
-    body = call.json()
+    body = call.revisions()
     created = call.engine.add_revisions(
         call.project_id,
         call.dialogue_id,

@@ -59,11 +59,6 @@ POSTGRES_SETTINGS = {
   costs a reconnect rather than a failed request.
 """
 
-SQLITE_LOCK_TIMEOUT = 5
-"""Seconds a write to a SQLite file waits for the write lock (another process's
-write, a backup, a long rebuild) before answering 503 ``service_unavailable``;
-``sqlite:///file.db?lock_timeout=N`` sets it."""
-
 StoreKind = Literal["memory", "sqlite", "postgresql"]
 
 
@@ -144,8 +139,6 @@ def parse_store_url(url: str, *, lock_timeout_seconds: int = 10) -> StoreSetting
         raw = unquote(parts.path)
         if not raw or raw == "/":
             raise StoreURLError(url, "no database file named")
-        lock_timeout_seconds = _sqlite_lock_timeout(url, parts.query)
-        base["SQLITE_LOCK_TIMEOUT"] = str(lock_timeout_seconds)
         path = Path(raw[1:]) if raw.startswith("/") else Path(raw)
         path = path.resolve()
         try:
@@ -158,19 +151,6 @@ def parse_store_url(url: str, *, lock_timeout_seconds: int = 10) -> StoreSetting
     if parts.scheme in ("postgresql", "postgres"):
         return _postgres_settings(url)
     raise StoreURLError(url, "expected sqlite:///PATH, postgresql://… or memory://")
-
-
-def _sqlite_lock_timeout(url: str, query: str) -> int:
-    """``?lock_timeout=N``: seconds a write waits for SQLite's write lock before the
-    store counts as unavailable (503); default :data:`SQLITE_LOCK_TIMEOUT`."""
-    given = dict(parse_qsl(query, keep_blank_values=True))
-    unknown = sorted(set(given) - {"lock_timeout"})
-    if unknown:
-        raise StoreURLError(url, f"unknown setting {unknown[0]!r} (known: lock_timeout)")
-    value = given.get("lock_timeout", str(SQLITE_LOCK_TIMEOUT))
-    if not value.isdigit():
-        raise StoreURLError(url, "lock_timeout: a whole number of seconds")
-    return int(value)
 
 
 def _postgres_settings(url: str) -> StoreSettings:
