@@ -8,9 +8,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -27,20 +28,30 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(store_url: str, log: Path, env: dict[str, str]) -> Iterator[httpx.Client]:
+def running_server(
+    store_url: str, log: Path, env: dict[str, str], **options: Any
+) -> Iterator[httpx.Client]:
     """A server on a free port; yields a client for it; always stops the process."""
-    with server_process(store_url, log, env) as (_, client):
+    with server_process(store_url, log, env, **options) as (_, client):
         yield client
 
 
 @contextmanager
 def server_process(
-    store_url: str, log: Path, env: dict[str, str]
+    store_url: str,
+    log: Path,
+    env: dict[str, str],
+    *,
+    launcher: Sequence[str] = (str(EXECUTABLE),),
+    access_log: bool = False,
 ) -> Iterator[tuple[subprocess.Popen[bytes], httpx.Client]]:
-    """Like :func:`running_server`, also yielding the process (to kill it, or read its memory)."""
+    """Like :func:`running_server`, also yielding the process (to kill it, or read its memory).
+
+    ``launcher`` runs the CLI (e.g. a Python snippet that configures logging first).
+    """
     port = free_port()
     command = [
-        str(EXECUTABLE),
+        *launcher,
         "serve",
         "--host",
         "127.0.0.1",
@@ -48,7 +59,7 @@ def server_process(
         str(port),
         "--store",
         store_url,
-        "--no-access-log",
+        *([] if access_log else ["--no-access-log"]),
     ]
     environment = {**os.environ, **env}
     environment.pop("DIALOGUE_ENGINE_STORE", None)
