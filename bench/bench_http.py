@@ -52,7 +52,12 @@ ADMIN = {"email": "bench@example.org", "password": "bench-password"}
 
 
 async def _worker(
-    requests: list[bytes], start: int, deadline: float, counts: dict[str, int], port: int
+    requests: list[bytes],
+    start: int,
+    deadline: float,
+    counts: dict[str, int],
+    port: int,
+    connections: int,
 ) -> None:
     reader, writer = await asyncio.open_connection(HOST, port)
     index = start
@@ -60,7 +65,7 @@ async def _worker(
         while time.perf_counter() < deadline and counts["sent"] < MAX_REQUESTS:
             counts["sent"] += 1
             writer.write(requests[index % len(requests)])
-            index += CONNECTIONS
+            index += connections
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head[9:12])
             length = 0
@@ -74,12 +79,14 @@ async def _worker(
         writer.close()
 
 
-async def _load(port: int, requests: list[bytes], seconds: float) -> dict[str, float]:
+async def _load(
+    port: int, requests: list[bytes], seconds: float, connections: int
+) -> dict[str, float]:
     counts = {"sent": 0, "ok": 0, "failed": 0, "bytes": 0}
     started = time.perf_counter()
     deadline = started + seconds
     await asyncio.gather(
-        *(_worker(requests, i, deadline, counts, port) for i in range(CONNECTIONS))
+        *(_worker(requests, i, deadline, counts, port, connections) for i in range(connections))
     )
     elapsed = time.perf_counter() - started
     return {
@@ -91,14 +98,16 @@ async def _load(port: int, requests: list[bytes], seconds: float) -> dict[str, f
     }
 
 
-def load(server: Server, requests: list[bytes], seconds: float) -> dict[str, float]:
-    """Send ``requests`` round-robin over keep-alive connections for ``seconds``.
+def load(
+    server: Server, requests: list[bytes], seconds: float, connections: int = CONNECTIONS
+) -> dict[str, float]:
+    """Send ``requests`` round-robin over ``connections`` keep-alive connections for ``seconds``.
 
     Also reports the server process's CPU time per request (user + system),
     which is steadier than throughput on a shared machine.
     """
     cpu_before = _cpu_seconds(server.pid)
-    result = asyncio.run(_load(server.port, requests, seconds))
+    result = asyncio.run(_load(server.port, requests, seconds, connections))
     cpu = _cpu_seconds(server.pid) - cpu_before
     result["cpu_us_per_request"] = round(cpu / max(1, result["ok"]) * 1e6, 1)
     return result

@@ -42,7 +42,7 @@ from eventsourcing.utils import get_topic
 
 from ..domain.aggregates import EngineAggregate
 from ..domain.dialogue import Dialogue
-from ..domain.errors import ConcurrentWrite, DomainError, NotFound
+from ..domain.errors import ConcurrentWrite, DomainError, NotFound, StaleRevision
 from ..domain.participants import Participant
 from ..domain.project import Project
 from ..domain.releases import ReleaseLog
@@ -143,7 +143,7 @@ class UnitOfWork:
         if found is None:
             earlier = self._batch.get(aggregate_id)
             if earlier is None:
-                earlier = self._store.latest(aggregate_id, cls)
+                earlier = self._store.get(aggregate_id, cls)
             found = earlier.detached_copy()
             self.aggregates[aggregate_id] = found
         if not isinstance(found, cls):
@@ -185,9 +185,13 @@ class DialogueStore(Application[UUID]):
         self.shared = shared
         """Whether other processes write to this store too (PostgreSQL, several workers).
 
-        Commands then start from the newest version in the database rather
-        than this process's cache (see :meth:`latest`), so a client's
-        ``expected_revision`` written through another process is honoured.
+        Commands run on this process's cache, which another process's writes
+        make stale until the projector observes them. A stale aggregate that
+        a command changes is caught by the event store's version check (and
+        the command re-run on fresh state); a stale one that makes an
+        ``expected_revision`` look out of date is caught here: on a shared
+        store a :class:`StaleRevision` is checked against the database before
+        it is believed (see :meth:`_refreshed`).
         """
         self._committed: LRUCache[UUID, EngineAggregate] = LRUCache(maxsize=cache_size)
         self._historical: LRUCache[tuple[UUID, int], EngineAggregate] = LRUCache(maxsize=4)
@@ -201,6 +205,7 @@ class DialogueStore(Application[UUID]):
         self._leader: int | None = None
         self._listeners: list[Callable[[int], None]] = []
         self._own_ids: list[int] = []
+        self._own_ids_lock = threading.Lock()
         self.last_notification_id = self.max_notification_id()
         """The newest notification this process wrote or found at start.
 
@@ -256,30 +261,6 @@ class DialogueStore(Application[UUID]):
                 self._absent.put(aggregate_id, True)
                 raise
             self._publish(aggregate)
-        if not isinstance(aggregate, cls):
-            raise NotFound(cls.__name__, str(aggregate_id))
-        return aggregate
-
-    def latest(self, aggregate_id: UUID, cls: type[A]) -> A:
-        """Like :meth:`get`; on a shared store, brought up to the newest stored version.
-
-        Costs one indexed query for events past the cached version (usually
-        none), instead of trusting a cache that another process may have made
-        stale. Writes are safe either way (the store refuses a stale version);
-        this only spares commands a refusal they did not deserve.
-        """
-        if not self.shared:
-            return self.get(aggregate_id, cls)
-        try:
-            cached = self._committed.get(aggregate_id)
-        except KeyError:
-            cached = None
-        if cached is None:
-            aggregate = self._load(aggregate_id)
-        else:
-            newer = self.events_of(aggregate_id, gt=cached.version)
-            aggregate = replay(cached.detached_copy(), newer) if newer else cached
-        self._publish(aggregate)
         if not isinstance(aggregate, cls):
             raise NotFound(cls.__name__, str(aggregate_id))
         return aggregate
@@ -423,10 +404,14 @@ class DialogueStore(Application[UUID]):
                 self._committed.get(aggregate_id, evict=True)
 
     def _forget(self, aggregate_ids: Iterable[UUID]) -> None:
+        """Read these again from the database next time (what we knew of them, even
+        that they did not exist, may be out of date)."""
         with self._cache_lock:
             for aggregate_id in aggregate_ids:
                 with contextlib.suppress(KeyError):
                     self._committed.get(aggregate_id, evict=True)
+                with contextlib.suppress(KeyError):
+                    self._absent.get(aggregate_id, evict=True)
 
     # Writing
 
@@ -462,11 +447,19 @@ class DialogueStore(Application[UUID]):
         state: dict[UUID, EngineAggregate] = {}
         events: list[Any] = []
         succeeded: list[_Ticket] = []
+        stale: list[_Ticket] = []
+        """Refused on a cache another process made stale: re-run alone after the group."""
         try:
             for ticket in tickets:
                 unit = UnitOfWork(self, state)
                 try:
                     result = ticket.command(unit)
+                except StaleRevision as e:
+                    if self._refreshed(unit.aggregates):
+                        stale.append(ticket)
+                    else:
+                        ticket.finish(error=e)
+                    continue
                 except Exception as e:
                     ticket.finish(error=e)
                     continue
@@ -481,6 +474,7 @@ class DialogueStore(Application[UUID]):
             if not events:
                 for ticket in succeeded:
                     ticket.finish(result=ticket.result)
+                self._run_alone(stale)
                 return
             try:
                 recordings = self._record_group(events, state)
@@ -488,11 +482,7 @@ class DialogueStore(Application[UUID]):
                 # Another process saved first: run each command on its own
                 # against fresh state, so only a real conflict fails.
                 self._forget(state)
-                for ticket in succeeded:
-                    try:
-                        ticket.finish(result=self._write_alone(ticket.command))
-                    except Exception as e:
-                        ticket.finish(error=e)
+                self._run_alone(succeeded + stale)
                 return
             except PersistenceError as e:
                 self._forget(state)
@@ -502,17 +492,39 @@ class DialogueStore(Application[UUID]):
             self._published(state.values(), recordings)
             for ticket in succeeded:
                 ticket.finish(result=ticket.result)
+            self._run_alone(stale)
         finally:
             for ticket in tickets:
                 if not ticket.done:
                     ticket.finish(error=ConcurrentWrite("interrupted group of writes"))
+
+    def _run_alone(self, tickets: list[_Ticket]) -> None:
+        for ticket in tickets:
+            try:
+                ticket.finish(result=self._write_alone(ticket.command))
+            except Exception as e:
+                ticket.finish(error=e)
+
+    def _refreshed(self, aggregates: dict[UUID, EngineAggregate]) -> bool:
+        """On a shared store: drop from the cache those of ``aggregates`` that the
+        database has newer versions of; whether there were any."""
+        if not self.shared:
+            return False
+        stale = [a.id for a in aggregates.values() if self.events_of(a.id, gt=a.version, limit=1)]
+        self._forget(stale)
+        return bool(stale)
 
     def _write_alone(self, command: Callable[[UnitOfWork], R]) -> R:
         """One command, saved on its own; retried on fresh state after a conflict."""
         with self._write_lock:
             for _ in range(WRITE_ATTEMPTS):
                 unit = UnitOfWork(self)
-                result = command(unit)
+                try:
+                    result = command(unit)
+                except StaleRevision:
+                    if self._refreshed(unit.aggregates):
+                        continue
+                    raise
                 changed = [a for a in unit.aggregates.values() if a.pending_events]
                 if not changed:
                     return result
@@ -536,7 +548,8 @@ class DialogueStore(Application[UUID]):
             self._publish(aggregate)
         if recordings:
             ids = [r.notification.id for r in recordings]
-            self._own_ids.extend(ids)
+            with self._own_ids_lock:
+                self._own_ids.extend(ids)
             self.last_notification_id = max(self.last_notification_id, *ids)
         for listener in self._listeners:
             listener(self.last_notification_id)
@@ -591,10 +604,12 @@ class DialogueStore(Application[UUID]):
 
     def written_here_after(self, position: int) -> int:
         """How many notifications after ``position`` this process wrote itself."""
-        return len(self._own_ids) - bisect.bisect_right(self._own_ids, position)
+        with self._own_ids_lock:
+            return len(self._own_ids) - bisect.bisect_right(self._own_ids, position)
 
     def forget_written_up_to(self, position: int) -> None:
-        with self._write_lock:
+        # Not the write lock: the projector would wait out a whole commit.
+        with self._own_ids_lock:
             del self._own_ids[: bisect.bisect_right(self._own_ids, position)]
 
     def on_write(self, listener: Callable[[int], None]) -> None:

@@ -45,7 +45,7 @@ POSTGRES_SETTINGS = {
     "lock_timeout": ("POSTGRES_LOCK_TIMEOUT", "5"),
     "idle_in_transaction_timeout": ("POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", "5"),
     "conn_max_age": ("POSTGRES_CONN_MAX_AGE", "3600"),
-    "pre_ping": ("POSTGRES_PRE_PING", "y"),
+    "pre_ping": ("POSTGRES_PRE_PING", "n"),
 }
 """The settings of a PostgreSQL store URL, as query parameters, and their defaults.
 
@@ -55,9 +55,15 @@ POSTGRES_SETTINGS = {
 - ``connect_timeout``, ``lock_timeout`` (waiting for the events table's write
   lock, which keeps notification ids in commit order),
   ``idle_in_transaction_timeout``: seconds.
-- ``pre_ping``: check a pooled connection before use, so a restarted server
-  costs a reconnect rather than a failed request.
+- ``pre_ping``: check a pooled connection before each use (a round trip per
+  use). Off by default: the library already retries a statement that fails
+  on a dropped connection, with a fresh one.
 """
+
+SQLITE_LOCK_TIMEOUT = 5
+"""Seconds a write to a SQLite file waits for the write lock (another process's
+write, a backup, a long rebuild) before answering 503 ``service_unavailable``;
+``sqlite:///file.db?lock_timeout=N`` sets it."""
 
 StoreKind = Literal["memory", "sqlite", "postgresql"]
 
@@ -139,6 +145,8 @@ def parse_store_url(url: str, *, lock_timeout_seconds: int = 10) -> StoreSetting
         raw = unquote(parts.path)
         if not raw or raw == "/":
             raise StoreURLError(url, "no database file named")
+        lock_timeout_seconds = _sqlite_lock_timeout(url, parts.query)
+        base["SQLITE_LOCK_TIMEOUT"] = str(lock_timeout_seconds)
         path = Path(raw[1:]) if raw.startswith("/") else Path(raw)
         path = path.resolve()
         try:
@@ -151,6 +159,19 @@ def parse_store_url(url: str, *, lock_timeout_seconds: int = 10) -> StoreSetting
     if parts.scheme in ("postgresql", "postgres"):
         return _postgres_settings(url)
     raise StoreURLError(url, "expected sqlite:///PATH, postgresql://… or memory://")
+
+
+def _sqlite_lock_timeout(url: str, query: str) -> int:
+    """``?lock_timeout=N``: seconds a write waits for SQLite's write lock before the
+    store counts as unavailable (503); default :data:`SQLITE_LOCK_TIMEOUT`."""
+    given = dict(parse_qsl(query, keep_blank_values=True))
+    unknown = sorted(set(given) - {"lock_timeout"})
+    if unknown:
+        raise StoreURLError(url, f"unknown setting {unknown[0]!r} (known: lock_timeout)")
+    value = given.get("lock_timeout", str(SQLITE_LOCK_TIMEOUT))
+    if not value.isdigit():
+        raise StoreURLError(url, "lock_timeout: a whole number of seconds")
+    return int(value)
 
 
 def _postgres_settings(url: str) -> StoreSettings:

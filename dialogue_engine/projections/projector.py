@@ -45,6 +45,9 @@ class Projector:
         self.recorder = recorder
         self._lock = threading.Lock()
         self._positions = recorder.positions()
+        self._observed = store.last_notification_id
+        """Every notification up to here has been shown to the store's cache
+        (whose aggregates were all loaded after this process started)."""
         self._aggregates: LRUCache[UUID, EngineAggregate] = LRUCache(self.FOLDED_AGGREGATES)
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
@@ -63,18 +66,60 @@ class Projector:
             self.catch_up(until=notification_id)
 
     def catch_up(self, until: int | None = None, progress: Progress | None = None) -> int:
-        """Apply the log to the views up to ``until`` (default: its end); the new position."""
+        """Apply the log to the views up to ``until`` (default: its end); the new position.
+
+        Other processes may share the views and apply the log too: their
+        positions are read first, so only what no process has applied yet
+        is decoded. Every notification is still shown to the store's cache
+        (:meth:`DialogueStore.observe`), which costs no decoding.
+        """
         with self._lock:
             total = self.store.max_notification_id() if progress else 0
             while until is None or self.position < until:
-                notifications = self.store.notifications(self.position, self.BATCH_SIZE)
+                self._merge_positions(self.recorder.positions())
+                start = min(self.position, self._observed)
+                notifications = self.store.notifications(start, self.BATCH_SIZE)
                 if not notifications:
                     break
-                self.recorder.record(self._changes(notifications), self._positions)
+                self._observe(notifications)
+                pending = [n for n in notifications if n.id > self.position]
+                if pending:
+                    self.recorder.record(self._changes(pending), self._positions)
                 if progress:
                     progress(self.position, max(total, self.position))
             self.store.forget_written_up_to(self.position)
             return self.position
+
+    def _merge_positions(self, positions: dict[str, int]) -> None:
+        for name, position in positions.items():
+            self._positions[name] = max(self._positions.get(name, 0), position)
+
+    def _observe(self, notifications: Sequence[Notification]) -> None:
+        """Show the store's cache what it has not seen; keep folded aggregates current
+        through what other processes applied to the views."""
+        position = self.position
+        for notification in notifications:
+            raw_id = notification.originator_id
+            aggregate_id = raw_id if isinstance(raw_id, UUID) else UUID(raw_id)
+            if notification.id > self._observed:
+                self.store.observe(aggregate_id, notification.originator_version)
+            if notification.id <= position:
+                self._keep_folded(aggregate_id, notification)
+        self._observed = max(self._observed, notifications[-1].id)
+
+    def _keep_folded(self, aggregate_id: UUID, notification: Notification) -> None:
+        # Without this, the next change of the aggregate this process applies
+        # would have to load it from the database (a snapshot and up to an
+        # interval of events) instead of folding one event.
+        try:
+            folded = self._aggregates.get(aggregate_id)
+        except KeyError:
+            return
+        if folded.version == notification.originator_version - 1:
+            event: Any = self.store.mapper.to_domain_event(notification)
+            self._aggregates.put(aggregate_id, event.mutate(folded.detached_copy()))
+        elif folded.version < notification.originator_version:
+            self._aggregates.get(aggregate_id, evict=True)
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Drop every view and apply the whole log again."""
@@ -99,7 +144,6 @@ class Projector:
         raw_id = notification.originator_id
         aggregate_id = raw_id if isinstance(raw_id, UUID) else UUID(raw_id)
         version = notification.originator_version
-        self.store.observe(aggregate_id, version)
 
         def decode() -> Any:
             return self.store.mapper.to_domain_event(notification)

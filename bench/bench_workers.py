@@ -1,0 +1,245 @@
+"""Several server processes on PostgreSQL (issue 8), against one SQLite process in the same run.
+
+- ``workers.pg_N_vs_sqlite`` (N = 1, 2, 4): revisions per second through
+  ``dialogue-engine serve --workers N`` on PostgreSQL ÷ the same load on one
+  ``serve`` process on a SQLite file. No target: it shows what PostgreSQL
+  costs and what workers buy back.
+- ``workers.pg_4_vs_pg_1``: 4 workers ÷ 1 worker, both on PostgreSQL.
+  Target ≥ 1.5.
+- ``workers.projection_lag``: under the 4-worker load, how long after an event
+  was recorded another process's read models hold it (p50, p99), measured by
+  a separate process following the log as a worker does. Reported; the ratio
+  is p99 ÷ the follower's polling interval.
+
+The load: 64 keep-alive connections, each PATCHing a small dialogue of its
+own (writes to different dialogues), for a fixed time; the rate counts 2xx
+answers. On this 2-core machine the load generator, PostgreSQL and the
+workers share the cores, which caps what 4 workers can show.
+
+``python -m bench.bench_workers observe --store URL --views DIR --seconds S --out FILE``
+runs the lag observer (used by :func:`run`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import psycopg
+
+from bench.bench_http import HOST, Server, _free_port, _process, http_request, load
+from bench.common import figure
+
+ADMIN = {"email": "bench@example.org", "password": "bench-password"}
+PG_SERVER = os.environ.get(
+    "DIALOGUE_ENGINE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+DIALOGUES = 64
+CONNECTIONS = 64
+"""Many clients, as a deployment with several workers has: with few, every
+worker's commits carry few revisions, and PostgreSQL's table lock (which keeps
+notification ids in commit order) serialises one commit per worker at a time."""
+FOLLOW_INTERVAL = 0.1
+
+
+def _serve(store: str, port: int, workers: int, work: Path) -> Any:
+    work.mkdir(parents=True, exist_ok=True)
+    command = [
+        str(Path(sys.executable).parent / "dialogue-engine"),
+        "serve", "--host", HOST, "--port", str(port), "--store", store,
+        "--workers", str(workers), "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    env = {
+        "DIALOGUE_ENGINE_ADMIN_EMAIL": ADMIN["email"],
+        "DIALOGUE_ENGINE_ADMIN_PASSWORD": ADMIN["password"],
+        "DIALOGUE_ENGINE_VIEWS": str(work / "views"),
+    }
+    return _process(command, port, env, work / "servers.log")
+
+
+def _patches(port: int) -> list[bytes]:
+    """One PATCH request per dialogue, round-robin: connection i edits dialogue i."""
+    with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=60.0) as client:
+        token = client.post("/auth/tokens", json=ADMIN).json()["token"]
+        key = client.post("/user/api-keys", headers={"Authorization": f"Bearer {token}"}).json()[
+            "key"
+        ]
+        headers = {"API-KEY": key}
+        project = client.post("/projects/", json={"title": "Bench"}, headers=headers)
+        paths = []
+        for n in range(DIALOGUES):
+            body = {"title": f"D{n}", "sequences": []}
+            created = client.post(
+                f"{project.headers['location']}/dialogues/", json=body, headers=headers
+            )
+            created.raise_for_status()
+            paths.append(created.headers["location"])
+    patch_headers = {**headers, "Content-Type": "application/json-patch+json"}
+    requests = []
+    for k in range(50):
+        for path in paths:
+            body = orjson.dumps([{"op": "replace", "path": "/title", "value": f"t{k}"}])
+            requests.append(http_request("PATCH", path, patch_headers, body))
+    return requests
+
+
+def _rate(server: Server, requests: list[bytes], seconds: float, rounds: int) -> dict[str, Any]:
+    load(server, requests[:DIALOGUES], 1.0, CONNECTIONS)  # warm: connections, pools, caches
+    results = [load(server, requests, seconds, CONNECTIONS) for _ in range(rounds)]
+    return {
+        "rps": statistics.median(r["rps"] for r in results),
+        "failed": sum(int(r["failed"]) for r in results),
+    }
+
+
+def _pg_store() -> str | None:
+    """A new schema on the benchmark's PostgreSQL, migrated (None: unreachable)."""
+    from dialogue_engine.eventstore import postgres
+    from dialogue_engine.eventstore.settings import parse_store_url
+
+    try:
+        with psycopg.connect(PG_SERVER, connect_timeout=3):
+            pass
+    except psycopg.OperationalError:
+        return None
+    url = f"{PG_SERVER}?schema=bench_{uuid.uuid4().hex[:10]}"
+    postgres.migrate(parse_store_url(url))
+    return url
+
+
+def _drop(url: str) -> None:
+    from dialogue_engine.eventstore import postgres
+    from dialogue_engine.eventstore.settings import parse_store_url
+
+    postgres.drop_schema(parse_store_url(url))
+
+
+def run(quick: bool) -> dict[str, dict[str, Any]]:
+    seconds = 2.0 if quick else 5.0
+    rounds = 1 if quick else 3
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        port = _free_port()
+        with _serve(f"sqlite:///{work / 'engine.db'}", port, 1, work) as server:
+            sqlite = _rate(server, _patches(port), seconds, rounds)
+        rates: dict[int, dict[str, Any]] = {}
+        lags: list[float] = []
+        for workers in (1, 2, 4):
+            store = _pg_store()
+            if store is None:
+                return {
+                    "workers.pg_4_vs_pg_1": figure(0.0, "≥ 1.5", skipped=f"{PG_SERVER} unreachable")
+                }
+            try:
+                port = _free_port()
+                with _serve(store, port, workers, work / f"pg{workers}") as server:
+                    requests = _patches(port)
+                    if workers == 4:
+                        with _observer(store, work, seconds * rounds + 3) as lag_file:
+                            rates[workers] = _rate(server, requests, seconds, rounds)
+                        lags = json.loads(lag_file.read_text())
+                    else:
+                        rates[workers] = _rate(server, requests, seconds, rounds)
+            finally:
+                _drop(store)
+    figures = {
+        f"workers.pg_{n}_vs_sqlite": reported(
+            rates[n]["rps"] / sqlite["rps"],
+            "none (reported)",
+            pg_rps=round(rates[n]["rps"], 1),
+            sqlite_rps=round(sqlite["rps"], 1),
+            pg_failed=rates[n]["failed"],
+            sqlite_failed=sqlite["failed"],
+        )
+        for n in (1, 2, 4)
+    }
+    figures["workers.pg_4_vs_pg_1"] = figure(
+        rates[4]["rps"] / rates[1]["rps"],
+        "≥ 1.5",
+        pg_1_rps=round(rates[1]["rps"], 1),
+        pg_4_rps=round(rates[4]["rps"], 1),
+    )
+    if lags:
+        p50 = statistics.median(lags)
+        p99 = statistics.quantiles(lags, n=100)[98] if len(lags) >= 100 else max(lags)
+        figures["workers.projection_lag"] = reported(
+            p99 / FOLLOW_INTERVAL,
+            "none (reported; p99 ÷ the 0.1 s polling interval)",
+            p50_ms=round(p50 * 1000, 1),
+            p99_ms=round(p99 * 1000, 1),
+            events=len(lags),
+        )
+    return figures
+
+
+def reported(ratio: float, note: str, **raw: Any) -> dict[str, Any]:
+    """A figure without a target: shown, never missed."""
+    return {"ratio": round(ratio, 3), "target": note, "met": True, **raw}
+
+
+class _observer:
+    """The lag observer as a subprocess; yields the file its lags will be in."""
+
+    def __init__(self, store: str, work: Path, seconds: float) -> None:
+        self.out = work / "lags.json"
+        self.command = [
+            sys.executable, "-m", "bench.bench_workers", "observe", "--store", store,
+            "--views", str(work / "observer"), "--seconds", str(seconds), "--out", str(self.out),
+        ]  # fmt: skip
+
+    def __enter__(self) -> Path:
+        import subprocess
+
+        self.process = subprocess.Popen(self.command)
+        time.sleep(1.5)  # opened and following before the load starts
+        return self.out
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.wait(120)
+
+
+def observe(argv: list[str]) -> None:
+    """Follow the log like a worker; record, for each event, now minus when it was recorded."""
+    from dialogue_engine import DialogueEngine
+    from dialogue_engine.projections.base import ViewRecorder
+
+    parser = argparse.ArgumentParser()
+    for name in ("--store", "--views", "--out"):
+        parser.add_argument(name, required=True)
+    parser.add_argument("--seconds", type=float, required=True)
+    args = parser.parse_args(argv)
+    lags: list[float] = []
+    real_record = ViewRecorder.record
+
+    def record(self: ViewRecorder, changes: Any, positions: Any) -> None:
+        real_record(self, changes, positions)
+        now = time.time()
+        for change in changes:
+            stamp: datetime = change.event.timestamp
+            lags.append(now - stamp.timestamp())
+
+    ViewRecorder.record = record  # type: ignore[method-assign]
+    with DialogueEngine.open(args.store, views=args.views) as engine:
+        engine.projector.catch_up()
+        lags.clear()
+        time.sleep(args.seconds)
+    Path(args.out).write_text(json.dumps(lags))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["observe"]:
+        observe(sys.argv[2:])
+    else:
+        for name, value in run(quick="--quick" in sys.argv).items():
+            print(name, value)
