@@ -26,6 +26,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check dialogue_engine tests bench
 	$(BIN)/mypy
 
+.PHONY: audit
+# pip-audit of every package installed in .venv (the pins and what they pull in);
+# says NOT AUDITED, and passes, where no vulnerability service can be reached.
+audit: $(STAMP)
+	$(PYTHON) .ci/audit-dependencies
+
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
