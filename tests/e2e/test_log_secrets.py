@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.api.mailserver import smtp_server, token_of
@@ -122,10 +123,7 @@ def test_a_full_flow_leaves_no_secret_in_any_log_line(tmp_path: Path) -> None:
     assert leaked == [], f"secrets in the server log: {leaked}"
 
 
-def sign_in(client: object, email: str, password: str) -> str:
-    import httpx
-
-    assert isinstance(client, httpx.Client)
+def sign_in(client: httpx.Client, email: str, password: str) -> str:
     response = client.post("/auth/tokens", json={"email": email, "password": password})
     assert response.status_code == 201, response.text
     token: str = response.json()["token"]
