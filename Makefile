@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench bench-quick clean
+.PHONY: install run test lint bench bench-quick soak clean
 
 install: $(STAMP)
 
@@ -37,6 +37,11 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick
+
+# Three minutes of mixed reads and writes against a real server on 127.0.0.1:
+# no error answer, server RSS growth under 10% after warm-up, p99 printed.
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak --seconds 180
 
 clean:
 	rm -rf $(VENV) bench/results.json
