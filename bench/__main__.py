@@ -9,7 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-MODULES = ["bench.bench_core", "bench.bench_http", "bench.bench_audit", "bench.bench_sequences"]
+MODULES = [
+    "bench.bench_core",
+    "bench.bench_http",
+    "bench.bench_audit",
+    "bench.bench_sequences",
+    "bench.bench_workers",
+]
 RESULTS = Path(__file__).with_name("results.json")
 
 

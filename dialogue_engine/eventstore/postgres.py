@@ -8,15 +8,70 @@ and several migrations started together run one after the other.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresFactory,
+)
+from eventsourcing.utils import retry
 from psycopg import sql
 
 from ..domain.errors import DomainError
 from .application import DialogueStore, StoreUnavailable
 from .settings import StoreSettings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _reads_retried_once(method: F) -> F:
+    """The library's method with one retry instead of nine.
+
+    The library retries a statement ten times, 0.2 s apart, and each attempt
+    may wait ``connect_timeout`` for a connection: a request would hang for
+    most of a minute while the database is away. A read is retried once (a
+    pooled connection that died with a restarted server fails once).
+    """
+    unwrapped = method.__wrapped__  # type: ignore[attr-defined]
+    return retry((InterfaceError, OperationalError), max_attempts=2, wait=0.1)(unwrapped)  # type: ignore[no-any-return]
+
+
+def _written_once(method: F) -> F:
+    """The library's insert, never retried.
+
+    A connection lost during COMMIT leaves the outcome unknown; retrying
+    would meet the events it may have saved as a version conflict, and the
+    command would be run again on top of itself. Unretried, the caller gets
+    503 and, if it must know, reads what is there.
+    """
+    return method.__wrapped__  # type: ignore[attr-defined,no-any-return]
+
+
+class FailFastAggregateRecorder(PostgresAggregateRecorder):
+    insert_events = _written_once(PostgresAggregateRecorder.insert_events)
+    select_events = _reads_retried_once(PostgresAggregateRecorder.select_events)
+
+
+class FailFastApplicationRecorder(PostgresApplicationRecorder):
+    insert_events = _written_once(PostgresApplicationRecorder.insert_events)
+    select_events = _reads_retried_once(PostgresAggregateRecorder.select_events)
+    select_notifications = _reads_retried_once(PostgresApplicationRecorder.select_notifications)
+    max_notification_id = _reads_retried_once(PostgresApplicationRecorder.max_notification_id)
+
+
+class StoreFactory(PostgresFactory):
+    """The library's PostgreSQL persistence, failing fast while the database is away."""
+
+    aggregate_recorder_class = FailFastAggregateRecorder
+    application_recorder_class = FailFastApplicationRecorder
+
+
+PERSISTENCE_TOPIC = f"{__name__}:StoreFactory"
 
 MIGRATION_LOCK = 0x6469616C6F677565
 """The advisory lock migrations take ("dialogue" in ASCII)."""

@@ -41,11 +41,11 @@ POSTGRES_SETTINGS = {
     "pool_size": ("POSTGRES_POOL_SIZE", "10"),
     "max_overflow": ("POSTGRES_MAX_OVERFLOW", "10"),
     "max_waiting": ("POSTGRES_MAX_WAITING", "0"),
-    "connect_timeout": ("POSTGRES_CONNECT_TIMEOUT", "5"),
+    "connect_timeout": ("POSTGRES_CONNECT_TIMEOUT", "3"),
     "lock_timeout": ("POSTGRES_LOCK_TIMEOUT", "5"),
     "idle_in_transaction_timeout": ("POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", "5"),
     "conn_max_age": ("POSTGRES_CONN_MAX_AGE", "3600"),
-    "pre_ping": ("POSTGRES_PRE_PING", "n"),
+    "pre_ping": ("POSTGRES_PRE_PING", "y"),
 }
 """The settings of a PostgreSQL store URL, as query parameters, and their defaults.
 
@@ -55,9 +55,12 @@ POSTGRES_SETTINGS = {
 - ``connect_timeout``, ``lock_timeout`` (waiting for the events table's write
   lock, which keeps notification ids in commit order),
   ``idle_in_transaction_timeout``: seconds.
-- ``pre_ping``: check a pooled connection before each use (a round trip per
-  use). Off by default: the library already retries a statement that fails
-  on a dropped connection, with a fresh one.
+- ``connect_timeout`` also bounds the wait for a pooled connection: while
+  the database is away a request answers 503 within a few seconds.
+- ``pre_ping``: check a pooled connection before each use (one round trip),
+  so that a connection that died with a restarted server is replaced before
+  a write is sent on it (writes are never retried: see
+  :mod:`dialogue_engine.eventstore.postgres`).
 """
 
 SQLITE_LOCK_TIMEOUT = 5
@@ -184,7 +187,7 @@ def _postgres_settings(url: str) -> StoreSettings:
     except ValueError:
         raise StoreURLError(url, "the port is not a number") from None
     env = {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": "dialogue_engine.eventstore.postgres:StoreFactory",
         "IS_SNAPSHOTTING_ENABLED": "y",
         "POSTGRES_DBNAME": dbname,
         "POSTGRES_HOST": parts.hostname or "localhost",

@@ -28,6 +28,7 @@ from dialogue_engine import DialogueEngine
 from dialogue_engine.domain.dialogue import revision_id
 from dialogue_engine.eventstore.settings import VIEWS_ENV_VAR
 
+from ..faultproxy import FaultProxy
 from ..pg import fresh_store
 from .server import EXECUTABLE, _wait_until_healthy, free_port
 
@@ -49,16 +50,16 @@ def store_url(tmp_path: Path) -> Iterator[str]:
 
 @contextmanager
 def serving(
-    store_url: str, tmp_path: Path, name: str
+    store_url: str, tmp_path: Path, name: str, workers: int = WORKERS
 ) -> Iterator[tuple[subprocess.Popen[bytes], httpx.Client]]:
-    """``serve --workers 4`` in its own process group (so SIGKILL reaches every worker)."""
+    """``serve --workers N`` in its own process group (so SIGKILL reaches every worker)."""
     port = free_port()
     log = tmp_path / f"{name}.log"
     environment = {**os.environ, **ADMIN, VIEWS_ENV_VAR: str(tmp_path / f"views-{name}")}
     environment.pop("DIALOGUE_ENGINE_STORE", None)
     command = [
         str(EXECUTABLE), "serve", "--host", "127.0.0.1", "--port", str(port),
-        "--store", store_url, "--workers", str(WORKERS), "--no-access-log",
+        "--store", store_url, "--workers", str(workers), "--no-access-log",
     ]  # fmt: skip
     with log.open("ab") as output:
         process = subprocess.Popen(
@@ -320,3 +321,79 @@ def view_rows(engine: DialogueEngine) -> dict[str, list[tuple[Any, ...]]]:
             cursor.execute(f"SELECT * FROM {table}")  # names from sqlite_master
             rows[table] = sorted(tuple(row) for row in cursor.fetchall())
     return rows
+
+
+def through(proxy: FaultProxy, store_url: str) -> str:
+    """``store_url`` with its server replaced by the proxy's address."""
+    rest = store_url.split("@", 1)[1].split("/", 1)[1]
+    user = store_url.split("://", 1)[1].split("@", 1)[0]
+    return f"postgresql://{user}@127.0.0.1:{proxy.port}/{rest}"
+
+
+def test_a_database_outage_answers_503_and_service_resumes_by_itself(
+    store_url: str, tmp_path: Path
+) -> None:
+    server = store_url.split("@", 1)[1].split("/", 1)[0]
+    host, port = server.rsplit(":", 1)
+    with (
+        FaultProxy((host, int(port))) as proxy,
+        serving(through(proxy, store_url), tmp_path, "outage", workers=2) as (_, client),
+    ):
+        auth = sign_in(client)
+        urls = make_dialogues(client, auth, 4)
+        outcomes: list[tuple[float, int, Any]] = []
+        stop = threading.Event()
+
+        def writer(number: int) -> None:
+            url = urls[number % len(urls)]
+            with httpx.Client(base_url=client.base_url, timeout=60.0) as mine:
+                for k in range(10_000):
+                    if stop.is_set():
+                        return
+                    marker = f"w{number}-{k}"
+                    patch = [{"op": "replace", "path": "/title", "value": marker}]
+                    response = mine.patch(
+                        url, content=orjson.dumps(patch), headers={**auth, **PATCH}
+                    )
+                    body = response.json() if response.content else None
+                    outcomes.append((time.monotonic(), response.status_code, (marker, body)))
+                    if response.status_code != 200:
+                        time.sleep(0.05)
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.0)
+        proxy.cut()
+        cut_at = time.monotonic()
+        time.sleep(4.0)
+        proxy.restore()
+        restored_at = time.monotonic()
+        resumed_at = None
+        while time.monotonic() < restored_at + 30:
+            late = [t for t, status, _ in outcomes if status == 200 and t > restored_at]
+            if len(late) >= 20:
+                resumed_at = late[0]
+                break
+            time.sleep(0.1)
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+
+    statuses = {status for _, status, _ in outcomes}
+    assert statuses <= {200, 503}, statuses
+    refused = [body for _, status, (_, body) in outcomes if status == 503]
+    assert refused, "no request met the outage: the test proves nothing"
+    assert all(body["type"] == "service_unavailable" for body in refused)
+    assert resumed_at is not None, "service did not resume within 30 s of the database's return"
+
+    acknowledged = [marker for _, status, (marker, _) in outcomes if status == 200]
+    with audited(store_url, tmp_path) as engine:
+        stored: list[Any] = []
+        for url in urls:
+            stored += edited_values(engine, url.rstrip("/").rsplit("/", 1)[1])
+        # Nothing acknowledged is lost, nothing is recorded twice; a write whose
+        # answer the outage swallowed (a 503 after its commit) may be there once.
+        assert set(acknowledged) <= set(stored)
+        assert len(stored) == len(set(stored))
+        assert engine.audit.verify().intact
