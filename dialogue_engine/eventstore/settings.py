@@ -38,8 +38,8 @@ VIEWS_ENV_VAR = "DIALOGUE_ENGINE_VIEWS"
 POSTGRES_SETTINGS = {
     # query parameter: (eventsourcing setting, default)
     "schema": ("POSTGRES_SCHEMA", ""),
-    "pool_size": ("POSTGRES_POOL_SIZE", "10"),
-    "max_overflow": ("POSTGRES_MAX_OVERFLOW", "10"),
+    "pool_size": ("POSTGRES_POOL_SIZE", "4"),
+    "max_overflow": ("POSTGRES_MAX_OVERFLOW", "12"),
     "max_waiting": ("POSTGRES_MAX_WAITING", "0"),
     "connect_timeout": ("POSTGRES_CONNECT_TIMEOUT", "3"),
     "lock_timeout": ("POSTGRES_LOCK_TIMEOUT", "5"),

@@ -397,3 +397,21 @@ def test_a_database_outage_answers_503_and_service_resumes_by_itself(
         assert set(acknowledged) <= set(stored)
         assert len(stored) == len(set(stored))
         assert engine.audit.verify().intact
+
+
+def test_serve_refuses_an_unmigrated_database_until_migrate_has_run(tmp_path: Path) -> None:
+    environment = {**os.environ, VIEWS_ENV_VAR: str(tmp_path / "views")}
+    environment.pop("DIALOGUE_ENGINE_STORE", None)
+    with fresh_store(migrate=False) as url:
+        port = str(free_port())
+        refused = subprocess.run(
+            [str(EXECUTABLE), "serve", "--port", port, "--store", url],
+            env=environment, capture_output=True, timeout=60,
+        )  # fmt: skip
+        assert refused.returncode == 1
+        assert orjson.loads(refused.stderr.splitlines()[-1])["type"] == "store_not_migrated"
+        migrate = [str(EXECUTABLE), "migrate", "--store", url]
+        first = subprocess.run(migrate, env=environment, capture_output=True, timeout=60)
+        again = subprocess.run(migrate, env=environment, capture_output=True, timeout=60)
+        assert first.returncode == again.returncode == 0
+        assert b"created" in first.stdout and b"exist already" in again.stdout

@@ -42,7 +42,7 @@ def test_postgres_urls_carry_the_connection_and_its_settings() -> None:
     assert env["POSTGRES_LOCK_TIMEOUT"] == "2" and settings.lock_timeout == 2
     # Defaults for what the URL leaves out.
     assert env["POSTGRES_CONNECT_TIMEOUT"] == "3"
-    assert env["POSTGRES_MAX_OVERFLOW"] == "10"
+    assert env["POSTGRES_MAX_OVERFLOW"] == "12"
     assert parse_store_url("postgres://h/db").env["POSTGRES_PORT"] == "5432"
 
 
