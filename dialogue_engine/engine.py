@@ -69,8 +69,13 @@ from .domain.revisions import EditRequest, RevertRequest, RevisionRequest, parse
 from .domain.templatefields import DEFAULT_LOCALE
 from .encoding import DescriptionEncoder
 from .eventstore.application import DialogueStore, UnitOfWork
-from .eventstore.postgres import check_migrated
-from .eventstore.settings import SHARED_ENV_VAR, parse_store_url, store_url_from_environment
+from .eventstore.postgres import SharedThrottle, check_migrated, migrate
+from .eventstore.settings import (
+    SHARED_ENV_VAR,
+    StoreSettings,
+    parse_store_url,
+    store_url_from_environment,
+)
 from .eventstore.sqlite import view_datastore
 from .mail import MailSettings, Postman
 from .participants import Participants
@@ -315,10 +320,13 @@ class DialogueEngine:
         settings = parse_store_url(store_url_from_environment(store_url))
         if create_tables is None:
             create_tables = not settings.is_postgres
-        if settings.is_postgres and not create_tables:
-            check_migrated(settings)
+        if settings.is_postgres:
+            if create_tables:  # also the tables beyond the library's (the throttle)
+                migrate(settings)
+            else:
+                check_migrated(settings)
         store = DialogueStore(
-            settings.with_create_table(create_tables).env,
+            settings.with_create_table(create_tables and not settings.is_postgres).env,
             cache_size=cache_size,
             shared=settings.is_postgres or os.environ.get(SHARED_ENV_VAR) == "1"
             if shared is None
@@ -366,12 +374,24 @@ class DialogueEngine:
         data_dir = settings.path.parent if settings.path is not None else None
         if settings.is_postgres:
             data_dir = Path(datastore.pool.db_name).parent
+            engine.share_throttles(settings)
         engine.use_mail(mail or MailSettings.from_environment(data_dir))
         if follow:
             # Other processes' writes reach this one's caches and views by this
             # polling; PostgreSQL stores are shared by design, so poll often.
             engine.projector.start(poll_interval=0.1 if settings.is_postgres else 0.5)
         return engine
+
+    def share_throttles(self, settings: StoreSettings) -> None:
+        """Count failed sign-ins and reset mails in the PostgreSQL store, across processes."""
+        accounts = self.accounts
+        accounts.login_throttle = SharedThrottle.replacing(
+            accounts.login_throttle, "login", self.store, settings
+        )
+        resets = self.password_resets
+        resets.throttle = SharedThrottle.replacing(
+            resets.throttle, "reset-mail", self.store, settings
+        )
 
     def close(self) -> None:
         self.projector.stop()

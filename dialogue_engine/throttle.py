@@ -1,10 +1,12 @@
 """Limits on repeated failures: failed sign-ins per email, reset mails per email.
 
-Counted in memory, per process, in a sliding window: not stored as events,
-because failed attempts are not facts about the account, and recording them
-would let anyone write to the log at will. With several worker processes each
-counts its own, so the effective limit is the configured one times the number
-of workers (documented in the README).
+Counted in a sliding window, not stored as events: failed attempts are not
+facts about the account, and recording them would let anyone write to the log
+at will. This class counts in memory, per process: on SQLite with several
+worker processes the effective limit is the configured one times the number
+of workers (documented in the README). On PostgreSQL the engine counts in the
+database instead (:class:`dialogue_engine.eventstore.postgres.SharedThrottle`),
+one limit across every process and machine.
 
 The number of keys followed is bounded (least recently used forgotten first),
 so a flood of distinct emails cannot exhaust memory.

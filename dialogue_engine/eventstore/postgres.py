@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import psycopg
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import InterfaceError, OperationalError, PersistenceError
 from eventsourcing.postgres import (
     PostgresAggregateRecorder,
     PostgresApplicationRecorder,
@@ -22,7 +22,9 @@ from eventsourcing.postgres import (
 from eventsourcing.utils import retry
 from psycopg import sql
 
+from ..domain.aggregates import now_ms
 from ..domain.errors import DomainError
+from ..throttle import Throttle, TooManyAttempts
 from .application import DialogueStore, StoreUnavailable
 from .settings import StoreSettings
 
@@ -106,17 +108,37 @@ def connection(settings: StoreSettings) -> Iterator[psycopg.Connection[tuple[obj
         raise StoreUnavailable(str(e).strip()) from e
 
 
-def events_table(settings: StoreSettings) -> sql.Composable:
-    table = sql.Identifier(f"{DialogueStore.name}_events")
+def table(settings: StoreSettings, name: str) -> sql.Composable:
+    """``name`` in the store's schema."""
+    identifier = sql.Identifier(name)
     schema = settings.env.get("POSTGRES_SCHEMA")
-    return sql.SQL("{}.{}").format(sql.Identifier(schema), table) if schema else table
+    return sql.SQL("{}.{}").format(sql.Identifier(schema), identifier) if schema else identifier
+
+
+def events_table(settings: StoreSettings) -> sql.Composable:
+    return table(settings, f"{DialogueStore.name}_events")
+
+
+THROTTLE_TABLE = f"{DialogueStore.name}_throttle"
+"""Recent failures (sign-ins, reset mails) counted across every process: see
+:class:`dialogue_engine.throttle.SharedThrottle`. Not events: failed attempts
+are not facts about an account, and anyone could write them at will."""
+
+
+def _missing(conn: psycopg.Connection[Any], settings: StoreSettings) -> list[str]:
+    """Which of the store's tables do not exist yet."""
+    missing = []
+    for name in (f"{DialogueStore.name}_events", THROTTLE_TABLE):
+        qualified = table(settings, name).as_string(conn)
+        row = conn.execute("SELECT to_regclass(%s)", (qualified,)).fetchone()
+        if row is None or row[0] is None:
+            missing.append(name)
+    return missing
 
 
 def tables_exist(settings: StoreSettings) -> bool:
     with connection(settings) as conn:
-        name = events_table(settings).as_string(conn)
-        row = conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()
-    return row is not None and row[0] is not None
+        return not _missing(conn, settings)
 
 
 def check_migrated(settings: StoreSettings) -> None:
@@ -128,18 +150,32 @@ def check_migrated(settings: StoreSettings) -> None:
 
 
 def migrate(settings: StoreSettings) -> bool:
-    """Create the schema and the store's tables unless they exist; whether anything was created."""
+    """Create the schema and whichever of the store's tables are missing; whether any was."""
     with connection(settings) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
         try:
-            if tables_exist(settings):
+            missing = _missing(conn, settings)
+            if not missing:
                 return False
             schema = settings.env.get("POSTGRES_SCHEMA")
             if schema:
                 conn.execute(
                     sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
                 )
-            DialogueStore(settings.with_create_table(True).env).close()
+            if f"{DialogueStore.name}_events" in missing:
+                DialogueStore(settings.with_create_table(True).env).close()
+            throttle = table(settings, THROTTLE_TABLE)
+            conn.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (name TEXT NOT NULL, key TEXT NOT NULL, "
+                    "at BIGINT NOT NULL)"
+                ).format(throttle)
+            )
+            conn.execute(
+                sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (name, key, at)").format(
+                    sql.Identifier(f"{THROTTLE_TABLE}_key"), throttle
+                )
+            )
             return True
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
@@ -152,3 +188,64 @@ def drop_schema(settings: StoreSettings) -> None:
         raise ValueError("refusing to drop the default schema")
     with connection(settings) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+class SharedThrottle(Throttle):
+    """A :class:`Throttle` whose failures are rows in the store's database.
+
+    Every process on every machine counts against one limit; an in-memory
+    throttle per process would let N processes allow N times the failures.
+    Costs a query per sign-in (none per request otherwise).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        limit: int,
+        window_ms: int,
+        store: DialogueStore,
+        settings: StoreSettings,
+        *,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        super().__init__(limit, window_ms, clock=clock)
+        self.name = name
+        self._datastore = store.recorder.datastore  # type: ignore[attr-defined]
+        self._table = table(settings, THROTTLE_TABLE)
+
+    @classmethod
+    def replacing(
+        cls, throttle: Throttle, name: str, store: DialogueStore, settings: StoreSettings
+    ) -> SharedThrottle:
+        """A shared throttle with ``throttle``'s limit, window and clock."""
+        return cls(name, throttle.limit, throttle.window_ms, store, settings, clock=throttle.clock)
+
+    def check(self, key: str) -> None:
+        count, oldest = self._query(
+            "SELECT count(*), min(at) FROM {} WHERE name = %s AND key = %s AND at > %s",
+            (self.name, key, self.clock() - self.window_ms),
+        )[0]
+        if count >= self.limit:
+            wait_ms = oldest + self.window_ms - self.clock()
+            raise TooManyAttempts(max(1, -(-wait_ms // 1000)))
+
+    def record(self, key: str) -> None:
+        now = self.clock()
+        self._query(
+            "DELETE FROM {} WHERE name = %s AND key = %s AND at <= %s",
+            (self.name, key, now - self.window_ms),
+        )
+        self._query("INSERT INTO {} VALUES (%s, %s, %s)", (self.name, key, now))
+
+    def clear(self, key: str) -> None:
+        self._query("DELETE FROM {} WHERE name = %s AND key = %s", (self.name, key))
+
+    def _query(self, statement: str, params: tuple[Any, ...]) -> list[Any]:
+        query = sql.SQL(statement).format(self._table)
+        try:
+            with self._datastore.transaction(commit=True) as cursor:
+                cursor.execute(query, params)
+                rows = cursor.fetchall() if cursor.description else []
+        except PersistenceError as e:
+            raise StoreUnavailable(str(e)) from e
+        return [tuple(row.values()) if isinstance(row, dict) else row for row in rows]

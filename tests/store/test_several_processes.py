@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 
 from dialogue_engine import DialogueEngine, StaleRevision
+from dialogue_engine.domain.user import AuthenticationFailed
 from dialogue_engine.eventstore import postgres
 from dialogue_engine.eventstore.postgres import StoreNotMigrated
 from dialogue_engine.eventstore.settings import StoreURLError, parse_store_url, redact
 from dialogue_engine.projections.summaries import DialogueSummaries
+from dialogue_engine.throttle import TooManyAttempts
 
 from ..pg import fresh_store
 from .backends import Backend
@@ -184,3 +186,22 @@ def test_read_models_ahead_of_a_restored_store_are_rebuilt(tmp_path: Path) -> No
         backend.execute("DELETE FROM {events} WHERE originator_version = 2")
         with DialogueEngine.open(url, views=views) as engine:
             assert engine.list_dialogues(project.id).items[0].title == "T"
+
+
+def test_failed_sign_ins_count_against_one_limit_across_processes(tmp_path: Path) -> None:
+    with (
+        fresh_store() as url,
+        DialogueEngine.open(url, views=tmp_path, follow=False) as first,
+        DialogueEngine.open(url, views=tmp_path, follow=False) as second,
+    ):
+        first.accounts.register("ada@example.org", "correct horse battery")
+        limit = first.accounts.login_throttle.limit
+        for attempt in range(limit):
+            engine = (first, second)[attempt % 2]
+            with pytest.raises(AuthenticationFailed):
+                engine.accounts.sign_in("ada@example.org", "wrong")
+        for engine in (first, second):  # even the right password waits out the window
+            with pytest.raises(TooManyAttempts):
+                engine.accounts.sign_in("ada@example.org", "correct horse battery")
+        first.accounts.login_throttle.clear("ada@example.org")
+        assert second.accounts.sign_in("ada@example.org", "correct horse battery").secret
