@@ -131,7 +131,7 @@ class _CopyOnWrite:
                 parent, last = self._parent(index, path, tokens)
                 parent[_key(parent, last, index, path)] = op["value"]
         elif name == "test":
-            if not json_equal(self._get(index, path, tokens), op["value"]):
+            if not values_equal(self._get(index, path, tokens), op["value"]):
                 raise PatchConflict(index, f"test failed: value at {path!r} differs", path)
         else:
             source = op["from"]
@@ -198,6 +198,31 @@ class _CopyOnWrite:
             del parent[last]
         else:
             del parent[_array_index(last, index, path)]
+
+
+def values_equal(a: JSON, b: JSON) -> bool:
+    """``test``'s equality (RFC 6902 section 4.6): numbers are equal when their values are
+    (``1`` equals ``1.0``), but never a boolean (``true`` is not ``1``); arrays pairwise in
+    order, objects member by member whatever their order; everything else by type and value.
+
+    Change detection keeps :func:`~.jsonvalue.json_equal`, which tells ``1`` from ``1.0``:
+    replacing one by the other changes the stored document.
+    """
+    if json_equal(a, b):
+        return True
+    kind, other = type(a), type(b)
+    if kind in _NUMBERS and other in _NUMBERS:
+        return bool(a == b)
+    if kind is not other:
+        return False
+    if kind is dict:
+        return a.keys() == b.keys() and all(values_equal(a[key], b[key]) for key in a)
+    if kind is list:
+        return len(a) == len(b) and all(map(values_equal, a, b))
+    return False
+
+
+_NUMBERS = (int, float)
 
 
 def _container(node: JSON, index: int, path: str) -> JSON:

@@ -236,14 +236,12 @@ def test_move_to_a_sibling_with_a_shared_name_prefix_is_allowed() -> None:
 @pytest.mark.parametrize(
     ("actual", "expected"),
     [
-        (1, 1.0),
-        (1.0, 1),
         (1, True),
         (True, 1),
         (0, False),
+        (1.0, True),
         (None, False),
         ("1", 1),
-        ([1], [1.0]),
         ({"a": 1}, {"a": True}),
         ([1, 2], [2, 1]),
         ({"a": 1}, {"a": 1, "b": 2}),
@@ -253,6 +251,16 @@ def test_test_op_tells_json_types_apart(actual: Any, expected: Any) -> None:
     error = conflict({"v": actual}, [{"op": "test", "path": "/v", "value": expected}])
     assert error.op_index == 0
     assert "test failed" in error.reason
+
+
+@pytest.mark.parametrize(
+    ("actual", "expected"),
+    [(1, 1.0), (1.0, 1), (-0.0, 0), ([1], [1.0]), ({"a": [2.50]}, {"a": [2.5]}), (10**20, 1e20)],
+)
+def test_test_op_compares_numbers_by_value(actual: Any, expected: Any) -> None:
+    """RFC 6902 4.6: numbers are equal if their values are numerically equal."""
+    document = {"v": actual}
+    assert apply_patch(document, [{"op": "test", "path": "/v", "value": expected}]) is document
 
 
 def test_test_op_ignores_object_key_order() -> None:
