@@ -69,7 +69,7 @@ from .domain.revisions import EditRequest, RevertRequest, RevisionRequest, parse
 from .domain.templatefields import DEFAULT_LOCALE
 from .encoding import DescriptionEncoder
 from .eventstore.application import DialogueStore, UnitOfWork
-from .eventstore.postgres import SharedThrottle, check_migrated, migrate
+from .eventstore.postgres import LogListener, SharedThrottle, check_migrated, migrate
 from .eventstore.settings import (
     SHARED_ENV_VAR,
     StoreSettings,
@@ -254,6 +254,7 @@ class DialogueEngine:
         self.store = store
         self.block_types = block_types
         self.projector = Projector(store, recorder)
+        self._listener: LogListener | None = None
         self._views = recorder
         self._documents: LRUCache[tuple[UUID, int], Document] = LRUCache(maxsize=64)
         self._encoder = DescriptionEncoder()
@@ -378,8 +379,12 @@ class DialogueEngine:
         engine.use_mail(mail or MailSettings.from_environment(data_dir))
         if follow:
             # Other processes' writes reach this one's caches and views by this
-            # polling; PostgreSQL stores are shared by design, so poll often.
+            # polling; PostgreSQL stores are shared by design, so poll often,
+            # and listen for the notification each commit sends.
             engine.projector.start(poll_interval=0.1 if settings.is_postgres else 0.5)
+            if settings.is_postgres:
+                channel = store.recorder.channel_name  # type: ignore[attr-defined]
+                engine._listener = LogListener(settings, channel, engine.projector.poke)
         return engine
 
     def share_throttles(self, settings: StoreSettings) -> None:
@@ -394,6 +399,8 @@ class DialogueEngine:
         )
 
     def close(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
         self.projector.stop()
         self.password_resets.close()
         self.templates.close()

@@ -8,6 +8,7 @@ and several migrations started together run one after the other.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -249,3 +250,41 @@ class SharedThrottle(Throttle):
         except PersistenceError as e:
             raise StoreUnavailable(str(e)) from e
         return [tuple(row.values()) if isinstance(row, dict) else row for row in rows]
+
+
+class LogListener:
+    """Calls ``wake`` whenever any process records events in the store (LISTEN/NOTIFY).
+
+    The library's insert sends a NOTIFY on the events table's channel in the
+    inserting transaction, so it arrives once the events are committed. With
+    it, a follower sees another process's writes within milliseconds instead
+    of at its next poll; polling stays as the fallback (a notification lost
+    with a dropped connection, say).
+    """
+
+    def __init__(self, settings: StoreSettings, channel: str, wake: Callable[[], None]) -> None:
+        self.settings = settings
+        self.channel = channel
+        self.wake = wake
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._listen, name="log-listener", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(self.TIMEOUT * 2)
+
+    TIMEOUT = 0.5
+    """Seconds between checks for :meth:`stop` while waiting for notifications."""
+
+    def _listen(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                with connection(self.settings) as conn:
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+                    while not self._stopping.is_set():
+                        for _ in conn.notifies(timeout=self.TIMEOUT, stop_after=1):
+                            self.wake()
+            except (StoreUnavailable, psycopg.Error):
+                # The database is away: polling covers it; listen again later.
+                self._stopping.wait(1.0)

@@ -39,6 +39,8 @@ class Projector:
     FOLDED_AGGREGATES = 100
     """How many aggregates the projector keeps folded, to apply the next event to."""
     YIELD_EVERY = 16
+    MIN_INTERVAL = 0.02
+    """Seconds between two catch-ups of the background follower, at least."""
 
     def __init__(self, store: DialogueStore, recorder: ViewRecorder) -> None:
         self.store = store
@@ -51,6 +53,7 @@ class Projector:
         self._aggregates: LRUCache[UUID, EngineAggregate] = LRUCache(self.FOLDED_AGGREGATES)
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
+        self._poked = False
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
         store.on_write(lambda _: self._wakeup.set())
@@ -209,12 +212,25 @@ class Projector:
         self._thread.join()
         self._thread = None
 
+    def poke(self) -> None:
+        """Another process may have written: look now rather than at the next poll.
+
+        Called by a listener on the database's notifications (PostgreSQL). A
+        poke that turns out to be this process's own write is treated as one.
+        """
+        self._poked = True
+        self._wakeup.set()
+
     def _follow(self, poll_interval: float, settle: float) -> None:
         while not self._stopping.is_set():
             self._wakeup.wait(poll_interval)
             if self._stopping.is_set():
                 return
-            if self._wakeup.is_set():
+            if self._poked and self._written_elsewhere():
+                self._poked = False
+                self._wakeup.clear()
+            elif self._wakeup.is_set():
+                self._poked = False
                 # This process is writing. Its own writes reach the views when a
                 # reader needs them (ensure) or once writing pauses; only other
                 # processes' writes are worth interrupting a burst for.
@@ -226,6 +242,9 @@ class Projector:
             try:
                 self.catch_up()
                 self.last_error = None
+                # Pokes come with every commit anywhere: batch them a little.
+                if self._stopping.wait(self.MIN_INTERVAL):
+                    return
             except Exception as e:
                 # Not swallowed: readers calling ensure() hit the same error in
                 # their own thread, and health checks report last_error.

@@ -7,6 +7,7 @@ worker would open it.
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from dialogue_engine import DialogueEngine, StaleRevision
 from dialogue_engine.domain.user import AuthenticationFailed
 from dialogue_engine.eventstore import postgres
-from dialogue_engine.eventstore.postgres import StoreNotMigrated
+from dialogue_engine.eventstore.postgres import LogListener, StoreNotMigrated
 from dialogue_engine.eventstore.settings import StoreURLError, parse_store_url, redact
 from dialogue_engine.projections.summaries import DialogueSummaries
 from dialogue_engine.throttle import TooManyAttempts
@@ -205,3 +206,27 @@ def test_failed_sign_ins_count_against_one_limit_across_processes(tmp_path: Path
                 engine.accounts.sign_in("ada@example.org", "correct horse battery")
         first.accounts.login_throttle.clear("ada@example.org")
         assert second.accounts.sign_in("ada@example.org", "correct horse battery").secret
+
+
+def test_a_follower_hears_of_another_process_write_without_waiting_for_its_poll(
+    tmp_path: Path,
+) -> None:
+    with (
+        fresh_store() as url,
+        DialogueEngine.open(url, views=tmp_path / "a", follow=False) as follower,
+        DialogueEngine.open(url, views=tmp_path / "b", follow=False) as writer,
+    ):
+        follower.projector.start(poll_interval=60)  # no poll within this test
+        channel = follower.store.recorder.channel_name  # type: ignore[attr-defined]
+        listener = LogListener(parse_store_url(url), channel, follower.projector.poke)
+        try:
+            time.sleep(0.5)  # listening
+            writer.create_project("P")
+            written = writer.store.max_notification_id()
+            deadline = time.monotonic() + 5
+            while follower.projector.position < written and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert follower.projector.position >= written
+        finally:
+            listener.stop()
+            follower.projector.stop()
