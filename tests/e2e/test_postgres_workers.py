@@ -31,14 +31,10 @@ from dialogue_engine.eventstore.settings import VIEWS_ENV_VAR
 from ..faultproxy import FaultProxy
 from ..pg import fresh_store
 from .server import EXECUTABLE, _wait_until_healthy, free_port
+from .writeload import ADMIN, PATCH, make_dialogues, sign_in
 
 pytestmark = pytest.mark.e2e
 
-ADMIN = {
-    "DIALOGUE_ENGINE_ADMIN_EMAIL": "admin@example.org",
-    "DIALOGUE_ENGINE_ADMIN_PASSWORD": "correct horse battery",
-}
-PATCH = {"Content-Type": "application/json-patch+json"}
 WORKERS = 4
 
 
@@ -80,26 +76,6 @@ def serving(
                 process.wait(10)
 
 
-def sign_in(client: httpx.Client) -> dict[str, str]:
-    body = {"email": ADMIN["DIALOGUE_ENGINE_ADMIN_EMAIL"]}
-    body["password"] = ADMIN["DIALOGUE_ENGINE_ADMIN_PASSWORD"]
-    response = client.post("/auth/tokens", json=body)
-    assert response.status_code == 201, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
-
-
-def make_dialogues(client: httpx.Client, auth: dict[str, str], count: int) -> list[str]:
-    project = client.post("/projects/", json={"title": "Load"}, headers=auth)
-    assert project.status_code == 201, project.text
-    urls = []
-    for n in range(count):
-        body = {"title": f"D{n}", "sequences": []}
-        created = client.post(f"{project.headers['location']}/dialogues/", json=body, headers=auth)
-        assert created.status_code == 201, created.text
-        urls.append(created.headers["location"])
-    return urls
-
-
 def edited_values(engine: DialogueEngine, dialogue_id: str) -> list[Any]:
     """The value each edit of the dialogue's log set, in log order."""
     events = engine.store.events_of(UUID(dialogue_id))
@@ -121,7 +97,7 @@ def test_concurrent_patches_through_four_workers_lose_nothing(
 ) -> None:
     with serving(store_url, tmp_path, "load") as (_, client):
         auth = sign_in(client)
-        urls = make_dialogues(client, auth, 5)
+        _, urls = make_dialogues(client, auth, 5)
         hot, own = urls[0], urls[1:]
         acknowledged: dict[str, list[tuple[str, str]]] = {url: [] for url in urls}
         statuses: list[int] = []
@@ -186,7 +162,7 @@ def test_a_bulk_post_is_all_or_nothing_when_every_worker_is_killed(
     acknowledged: set[str] = set()
     with serving(store_url, tmp_path, "bulk") as (process, client):
         auth = sign_in(client)
-        urls = make_dialogues(client, auth, 4)
+        _, urls = make_dialogues(client, auth, 4)
         stop = threading.Event()
 
         def poster(number: int) -> None:
@@ -340,7 +316,7 @@ def test_a_database_outage_answers_503_and_service_resumes_by_itself(
         serving(through(proxy, store_url), tmp_path, "outage", workers=2) as (_, client),
     ):
         auth = sign_in(client)
-        urls = make_dialogues(client, auth, 4)
+        _, urls = make_dialogues(client, auth, 4)
         outcomes: list[tuple[float, int, Any]] = []
         stop = threading.Event()
 
@@ -385,6 +361,7 @@ def test_a_database_outage_answers_503_and_service_resumes_by_itself(
     refused = [body for _, status, (_, body) in outcomes if status == 503]
     assert refused, "no request met the outage: the test proves nothing"
     assert all(body["type"] == "service_unavailable" for body in refused)
+    assert all(t > cut_at for t, status, _ in outcomes if status == 503)
     assert resumed_at is not None, "service did not resume within 30 s of the database's return"
 
     acknowledged = [marker for _, status, (marker, _) in outcomes if status == 200]
