@@ -247,7 +247,12 @@ class Projector:
                     return
             except Exception as e:
                 # Not swallowed: readers calling ensure() hit the same error in
-                # their own thread, and health checks report last_error.
-                self.last_error = f"{type(e).__name__}: {e}"
-                logger.exception("projector failed at notification %s", self.position)
+                # their own thread, and health checks report last_error. While
+                # it persists (a locked or absent store), one line per retry.
+                error = f"{type(e).__name__}: {e}"
+                if error == self.last_error:
+                    logger.warning("projector still failing at %s: %s", self.position, error)
+                else:
+                    logger.exception("projector failed at notification %s", self.position)
+                self.last_error = error
                 self._stopping.wait(poll_interval)
