@@ -114,10 +114,17 @@ SCHEMAS: dict[str, Any] = {
     ),
     "HtmlPage": {"type": "string", "description": "An HTML document."},
     "EventStream": {
-        "type": "string",
-        "description": "text/event-stream: 'revision' and 'release' events whose id is a "
-        "notification id; data is one line of JSON {type, project_id, dialogue_id, "
-        "revision | release}. Reconnect with Last-Event-ID to continue after an event.",
+        "type": "object",
+        "description": "One event of the text/event-stream (as OpenAPI 3.2's itemSchema "
+        "reads it): 'revision' and 'release' events whose id is a notification id; data is "
+        "one line of JSON {type, project_id, dialogue_id, revision | release}. Reconnect "
+        "with Last-Event-ID to continue after an event.",
+        "properties": {
+            "id": {"type": "string", "pattern": "^[0-9]+$"},
+            "event": {"enum": ["revision", "release"]},
+            "data": {"type": "string", "contentMediaType": "application/json"},
+            "retry": {"type": "integer", "minimum": 0},
+        },
     },
 }
 

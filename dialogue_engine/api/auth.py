@@ -51,9 +51,14 @@ def authenticate_browser(engine: DialogueEngine, request: Request) -> Actor:
     that changes anything accepts a cookie, so cross-site requests gain nothing.
     """
     headers = request.headers
-    if "authorization" in headers or "api-key" in headers:
+    if uses_header_credentials(headers):
         return authenticate(engine, headers)
     token = request.query_params.get(TOKEN_QUERY) or request.cookies.get(TOKEN_COOKIE)
     if token:
         return engine.accounts.authenticate_token(token)
     return authenticate(engine, headers)
+
+
+def uses_header_credentials(headers: Headers) -> bool:
+    """Whether the request authenticates by a header (which then wins over a page's token)."""
+    return "authorization" in headers or "api-key" in headers

@@ -46,7 +46,7 @@ from ..audit import RevisionChange
 from ..domain.dialogue import Revision
 from ..domain.errors import FieldError, ValidationFailed
 from ..domain.paging import Page
-from .auth import TOKEN_COOKIE, TOKEN_QUERY
+from .auth import TOKEN_COOKIE, TOKEN_QUERY, uses_header_credentials
 from .requests import Call
 
 CONTEXT = 3
@@ -90,10 +90,16 @@ def history_page(call: Call) -> Response:
 
 
 def _move_token_to_cookie(call: Call) -> Response:
-    """The token (already authenticated) moves from the address into a cookie."""
+    """The token (already authenticated) moves from the address into a cookie.
+
+    When a header authenticated the request the query's token was never checked
+    (it may be anything, even unencodable in a cookie): it is dropped, not kept.
+    """
     kept = [(k, v) for k, v in call.request.query_params.multi_items() if k != TOKEN_QUERY]
     target = call.request.url.path + (f"?{urlencode(kept)}" if kept else "")
     response = RedirectResponse(target, status_code=303, headers=HEADERS)
+    if uses_header_credentials(call.request.headers):
+        return response
     response.set_cookie(
         TOKEN_COOKIE,
         call.request.query_params[TOKEN_QUERY],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..domain.paging import MAX_PAGE
 from . import audit_schemas, participant_schemas, sequence_schemas
 from .directory_schemas import (
     DIRECTORY_SCHEMAS,
@@ -18,6 +19,7 @@ from .directory_schemas import (
     PERMISSION_FIELDS,
     RATE_LIMITED,
 )
+from .openapi_links import links_by_operation, operation_id
 from .requests import BODY_METHODS
 from .routes import ENDPOINTS, Endpoint
 
@@ -342,7 +344,7 @@ SCHEMAS.update(audit_schemas.SCHEMAS)
 SCHEMAS.update(participant_schemas.SCHEMAS)
 
 _QUERY: dict[str, dict[str, Any]] = {
-    "page": {"type": "integer", "minimum": 1, "default": 1},
+    "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
     "per_page": {"type": "integer", "minimum": 1, "maximum": 100, "default": 30},
     "ordering": {
         "type": "array",
@@ -389,8 +391,12 @@ _HEADER = {"schema": _STRING}
 
 def openapi_document(endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
+    links = links_by_operation(endpoints)
     for item in endpoints:
-        paths.setdefault(item.path, {})[item.method.lower()] = _operation(item)
+        operation = _operation(item)
+        if (item.method, item.path) in links:
+            operation["responses"][str(item.status)]["links"] = links[(item.method, item.path)]
+        paths.setdefault(item.path, {})[item.method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {
@@ -412,7 +418,7 @@ def openapi_document(endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> dict[str, A
 
 def _operation(item: Endpoint) -> dict[str, Any]:
     operation: dict[str, Any] = {
-        "operationId": item.handler.__name__ + ("_in_locale" if "{locale}" in item.path else ""),
+        "operationId": operation_id(item),
         "summary": item.summary,
         "parameters": _parameters(item),
         "responses": _responses(item),
@@ -488,6 +494,12 @@ def _responses(item: Endpoint) -> dict[str, Any]:
             "description": "The revision changed nothing and was not recorded.",
             "headers": {"ETag": _HEADER},
         }
+    if item.browser:
+        responses["303"] = {
+            "description": "access_token moved from the address into a cookie (or dropped "
+            "when a header authenticated the request)",
+            "headers": {"Location": _HEADER},
+        }
     for code in _error_codes(item):
         responses[code] = {
             "description": _ERROR_TEXT[code],
@@ -498,6 +510,8 @@ def _responses(item: Endpoint) -> dict[str, Any]:
 
 def _error_codes(item: Endpoint) -> list[str]:
     codes = set(_ERRORS_BY_PERMISSION.get(item.permission, ("401", "403", "404")))
+    if "{" in item.path:
+        codes.add("404")  # whatever the permission, an id in the path may name nothing
     if item.request is not None:
         codes |= {"400", "415", "422"}
     if item.method in BODY_METHODS:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..domain.paging import MAX_PAGE
 from ..domain.schedule import CONVERSIONS
 from ..domain.sequence_search import DISPLAY_STATUSES, MAX_PAGE_SIZE, ORDERINGS, STATUSES
 
@@ -155,7 +156,7 @@ QUERY: dict[str, dict[str, Any]] = {
     "created_at": _ISO,
     **{f"created_at.{op}": _ISO for op in ("gt", "gte", "lt", "lte")},
     "ordering": {"enum": list(ORDERINGS), "default": "-created_at"},
-    "page": {"type": "integer", "minimum": 1, "default": 1},
+    "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
     "page_size": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 30},
 }
 """The search's query parameters (its ``ordering`` differs from the revision lists')."""

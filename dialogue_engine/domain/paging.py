@@ -1,4 +1,4 @@
-"""Pages of a list: ``page`` from 1, ``per_page`` from 1 to 100 (default 30)."""
+"""Pages of a list: ``page`` from 1 (to a billion), ``per_page`` from 1 to 100 (default 30)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ T = TypeVar("T")
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 100
+MAX_PAGE = 10**9
+"""A page past any real list, yet whose offset still fits a 64-bit SQL integer."""
 
 
 @dataclass(frozen=True)
@@ -20,8 +22,10 @@ class PageRequest:
 
     def __post_init__(self) -> None:
         errors = []
-        if type(self.page) is not int or self.page < 1:
-            errors.append(FieldError("minimum", "/page", "page must be an integer of at least 1"))
+        if type(self.page) is not int or not 1 <= self.page <= MAX_PAGE:
+            too_big = type(self.page) is int and self.page > MAX_PAGE
+            message = f"page must be an integer from 1 to {MAX_PAGE}"
+            errors.append(FieldError("maximum" if too_big else "minimum", "/page", message))
         if type(self.per_page) is not int or not 1 <= self.per_page <= MAX_PER_PAGE:
             errors.append(
                 FieldError(

@@ -98,6 +98,6 @@ def _errors(body: Any, at: str) -> list[FieldError]:
         errors.append(
             FieldError("type", f"{at}/properties/revision_id", "revision_id must be a string")
         )
-    if kind in _PROPERTIES:
+    if type(kind) is str and kind in _PROPERTIES:  # a dict or list type is no key
         errors += unexpected_members(properties, _PROPERTIES[kind], f"{at}/properties")
     return errors

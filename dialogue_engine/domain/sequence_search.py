@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from math import ceil, floor
 
 from .errors import InvalidParameter
+from .paging import MAX_PAGE
 from .permissions import DIALOGUE_ACCESS, Actor, project_read_all
 
 DRAFT, PUBLISHED, UNPUBLISHED = 0, 1, 2
@@ -41,7 +42,6 @@ DISPLAY_STATUSES = ("Private", "Public")
 ORDERINGS = ("created_at", "-created_at")
 DEFAULT_PAGE_SIZE = 30
 MAX_PAGE_SIZE = 100
-MAX_PAGE = 10**9
 RANGE_OPERATORS = ("gt", "gte", "lt", "lte")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
