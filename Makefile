@@ -38,6 +38,14 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick
 
+# Schemathesis against a real server: FUZZ_EXAMPLES per operation and phase,
+# a random seed unless FUZZ_SEED is given (see README "Fuzzing").
+FUZZ_EXAMPLES ?= 200
+FUZZ_SEED ?= random
+.PHONY: fuzz
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$(FUZZ_SEED) $(BIN)/pytest tests/fuzz -s
+
 # Three minutes of mixed reads and writes against a real server on 127.0.0.1:
 # no error answer, server RSS growth under 10% after warm-up, p99 printed.
 soak: $(STAMP)
