@@ -82,6 +82,7 @@ def create_app(
     app.state.engine = engine
     app.state.workers = workers
     app.state.limits = settings.limits
+    app.state.events_max_seconds = settings.events_max_seconds
     app.state.bodies = BodyCache()
     app.state.openapi = openapi_document()
     return app

@@ -9,7 +9,8 @@ starts at ``?after=`` (``0``: the whole history), else at the log's end.
 The stream polls the log on the app's worker threads (never blocking the
 event loop) every :data:`POLL_SECONDS` while idle, sends a comment every
 :data:`HEARTBEAT_SECONDS` so proxies keep it open, and ends after
-``?timeout=`` seconds (default and at most :data:`MAX_SECONDS`): the client
+``?timeout=`` seconds (default and at most :data:`MAX_SECONDS`; the server
+may end it sooner, ``DIALOGUE_ENGINE_EVENTS_MAX_SECONDS``): the client
 then reconnects with ``Last-Event-ID``, and is authenticated again, so a
 revoked token or grant stops counting within that time. ``timeout=0`` sends
 what has been recorded so far and ends: a catch-up for scripts. Starlette
@@ -34,12 +35,13 @@ from ..audit import FeedItem, FeedPage
 from ..domain.errors import FieldError, ValidationFailed
 from . import shapes
 from .requests import Call
+from .settings import EVENTS_MAX_SECONDS
 from .threads import WorkerPool
 
 EVENT_STREAM = "text/event-stream"
 POLL_SECONDS = 0.5
 HEARTBEAT_SECONDS = 15.0
-MAX_SECONDS = 300
+MAX_SECONDS = EVENTS_MAX_SECONDS
 RETRY_MS = 1000
 BATCH = 200
 
@@ -47,7 +49,7 @@ BATCH = 200
 def stream_events(call: Call) -> Response:
     """Parse the starting point and the duration; the stream itself runs on the event loop."""
     after = _start(call)
-    timeout = _timeout(call)
+    timeout = min(_timeout(call), call.request.app.state.events_max_seconds)
     workers: WorkerPool = call.request.app.state.workers
     feed = partial(call.engine.audit.feed, actor=call.actor, limit=BATCH)
     return StreamingResponse(

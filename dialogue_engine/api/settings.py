@@ -26,6 +26,7 @@ MAX_JSON_DEPTH = 64
 MAX_PATCH_OPERATIONS = 1_000
 MAX_STRING_LENGTH = 100_000
 """Characters in one string (or object key): mail clients clip HTML messages past ~100 KB."""
+EVENTS_MAX_SECONDS = 300
 MAX_JSON_ITEMS = 10_000
 """Items of one array, or members of one object (50 sequences of 20 blocks is 1,000 blocks)."""
 
@@ -48,6 +49,10 @@ class HttpSettings:
     """Origins allowed to call the API from a browser; none (CORS off) by default."""
     hsts_max_age: int = 0
     """``Strict-Transport-Security: max-age=N`` when above 0 (only behind HTTPS)."""
+    events_max_seconds: int = EVENTS_MAX_SECONDS
+    """The longest a ``GET /events`` stream lasts, whatever its ``?timeout=`` asks
+    (clients reconnect with ``Last-Event-ID``): bounds how long one client holds a
+    stream, and how long a revoked token keeps one open."""
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> HttpSettings:
@@ -66,4 +71,7 @@ class HttpSettings:
             limits=limits,
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             hsts_max_age=env_int(env, "DIALOGUE_ENGINE_HSTS_MAX_AGE", 0, minimum=0),
+            events_max_seconds=env_int(
+                env, "DIALOGUE_ENGINE_EVENTS_MAX_SECONDS", EVENTS_MAX_SECONDS, minimum=0
+            ),
         )

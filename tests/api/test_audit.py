@@ -8,6 +8,8 @@ import orjson
 from starlette.testclient import TestClient
 
 from dialogue_engine import DialogueEngine
+from dialogue_engine.api.app import create_app
+from dialogue_engine.api.settings import HttpSettings
 
 from .helpers import Caller, assert_error, caller, new_dialogue, new_project, patch, retitle_op
 
@@ -260,3 +262,18 @@ def test_the_history_page_takes_a_token_once_in_the_address_then_from_a_cookie(
     # No JSON endpoint honours the cookie.
     client.cookies.set("dialogue_engine_token", token)
     assert_error(client.get(dialogue["url"]), 401, "authentication_required")
+
+
+def test_the_server_may_end_event_streams_sooner_than_they_ask(
+    engine: DialogueEngine, admin: Caller
+) -> None:
+    settings = HttpSettings(events_max_seconds=0)
+    with TestClient(create_app(engine, settings=settings)) as short:
+        project = short.post("/projects/", json={"title": "P"}, headers=admin.headers)
+        body = {"title": "D", "sequences": []}
+        dialogues = f"{project.headers['location']}/dialogues/"
+        assert short.post(dialogues, json=body, headers=admin.headers).status_code == 201
+        # No timeout asked for (300 s by default): the server's cap ends it at once.
+        response = short.get("/events?after=0", headers=admin.headers)
+    assert response.status_code == 200
+    assert [event["event"] for event in sse(response.text)] == ["revision"]
