@@ -1,5 +1,8 @@
 """Several server processes on PostgreSQL (issue 8), against one SQLite process in the same run.
 
+Rates count a revision once it is stored and in every read model (see
+:func:`_rate`); the acknowledged rates are reported beside them.
+
 - ``workers.pg_N_vs_sqlite`` (N = 1, 2, 4): revisions per second through
   ``dialogue-engine serve --workers N`` on PostgreSQL ÷ the same load on one
   ``serve`` process on a SQLite file. No target: it shows what PostgreSQL
@@ -12,9 +15,10 @@
   is p99 ÷ the follower's polling interval.
 
 The load: 64 keep-alive connections, each PATCHing a small dialogue of its
-own (writes to different dialogues), for a fixed time; the rate counts 2xx
-answers. On this 2-core machine the load generator, PostgreSQL and the
-workers share the cores, which caps what 4 workers can show.
+own (writes to different dialogues), for a fixed time. The workers,
+PostgreSQL and the load generator share the machine's cores: each figure
+reports how many were busy (``cores_busy``, from ``/proc``), which shows when
+more workers have no core left to use.
 
 ``python -m bench.bench_workers observe --store URL --views DIR --seconds S --out FILE``
 runs the lag observer (used by :func:`run`).
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -38,7 +43,15 @@ import httpx
 import orjson
 import psycopg
 
-from bench.bench_http import HOST, Server, _free_port, _process, http_request, load
+from bench.bench_http import (
+    HOST,
+    Server,
+    _cpu_seconds,
+    _free_port,
+    _process,
+    http_request,
+    load,
+)
 from bench.common import figure
 
 ADMIN = {"email": "bench@example.org", "password": "bench-password"}
@@ -94,13 +107,86 @@ def _patches(port: int) -> list[bytes]:
     return requests
 
 
-def _rate(server: Server, requests: list[bytes], seconds: float, rounds: int) -> dict[str, Any]:
+def _rate(
+    server: Server, requests: list[bytes], seconds: float, rounds: int, views: Path
+) -> dict[str, Any]:
+    """Revisions per second acknowledged, and per second stored *and* projected.
+
+    A round's projected rate counts the time until every read model holds
+    every revision of the round (the views file's tracking rows reach the
+    log's end): a single process defers projecting its own writes while they
+    keep coming and pays after the burst; several processes project each
+    other's writes as they come. Counting acknowledgements alone would credit
+    the single process with work it has not done yet.
+    """
     load(server, requests[:DIALOGUES], 1.0, CONNECTIONS)  # warm: connections, pools, caches
-    results = [load(server, requests, seconds, CONNECTIONS) for _ in range(rounds)]
+    acknowledged, projected, busy, failed = [], [], [], 0
+    processes = _process_tree(server.pid) + _postgres_processes() + [os.getpid()]
+    for _ in range(rounds):
+        cpu_before, started = _cpu(processes), time.perf_counter()
+        result = load(server, requests, seconds, CONNECTIONS)
+        busy.append((_cpu(processes) - cpu_before) / (time.perf_counter() - started))
+        drained = _drain_seconds(server, views)
+        acknowledged.append(result["rps"])
+        projected.append(result["ok"] / (result["seconds"] + drained))
+        failed += int(result["failed"])
     return {
-        "rps": statistics.median(r["rps"] for r in results),
-        "failed": sum(int(r["failed"]) for r in results),
+        "rps": statistics.median(projected),
+        "acknowledged_rps": statistics.median(acknowledged),
+        "cores_busy": round(statistics.median(busy), 2),
+        "failed": failed,
     }
+
+
+def _process_tree(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *(p for child in children for p in _process_tree(int(child)))]
+
+
+def _postgres_processes() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def _cpu(pids: list[int]) -> float:
+    """CPU seconds used so far by ``pids`` (the server, PostgreSQL, this load generator)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            total += _cpu_seconds(pid)
+        except OSError:
+            continue
+    return total
+
+
+def _drain_seconds(server: Server, views: Path) -> float:
+    """Seconds until the read models in ``views`` (a file, or files in a folder) hold the log."""
+    started = time.perf_counter()
+    end = httpx.get(f"http://{HOST}:{server.port}/healthz", timeout=30).json()["notification_id"]
+    files = [views] if views.is_file() else list(views.glob("*.db"))
+    deadline = started + 120
+    while time.perf_counter() < deadline:
+        positions = []
+        for file in files:
+            with sqlite3.connect(f"file:{file}?mode=ro", uri=True, timeout=5) as db:
+                positions += [
+                    row[0]
+                    for row in db.execute(
+                        "SELECT notification_id FROM tracking WHERE application_name != ?",
+                        ("__migration__",),
+                    )
+                ]
+        if positions and min(positions) >= end:
+            break
+        time.sleep(0.01)
+    return time.perf_counter() - started
 
 
 def _pg_store() -> str | None:
@@ -132,7 +218,7 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
         work = Path(folder)
         port = _free_port()
         with _serve(f"sqlite:///{work / 'engine.db'}", port, 1, work) as server:
-            sqlite = _rate(server, _patches(port), seconds, rounds)
+            sqlite = _rate(server, _patches(port), seconds, rounds, work / "engine.db")
         rates: dict[int, dict[str, Any]] = {}
         lags: list[float] = []
         for workers in (1, 2, 4):
@@ -143,14 +229,15 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
                 }
             try:
                 port = _free_port()
+                views = work / f"pg{workers}" / "views"
                 with _serve(store, port, workers, work / f"pg{workers}") as server:
                     requests = _patches(port)
                     if workers == 4:
                         with _observer(store, work, seconds * rounds + 3) as lag_file:
-                            rates[workers] = _rate(server, requests, seconds, rounds)
+                            rates[workers] = _rate(server, requests, seconds, rounds, views)
                         lags = json.loads(lag_file.read_text())
                     else:
-                        rates[workers] = _rate(server, requests, seconds, rounds)
+                        rates[workers] = _rate(server, requests, seconds, rounds, views)
             finally:
                 _drop(store)
     figures = {
@@ -159,6 +246,10 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
             "none (reported)",
             pg_rps=round(rates[n]["rps"], 1),
             sqlite_rps=round(sqlite["rps"], 1),
+            pg_acknowledged_rps=round(rates[n]["acknowledged_rps"], 1),
+            sqlite_acknowledged_rps=round(sqlite["acknowledged_rps"], 1),
+            pg_cores_busy=rates[n]["cores_busy"],
+            sqlite_cores_busy=sqlite["cores_busy"],
             pg_failed=rates[n]["failed"],
             sqlite_failed=sqlite["failed"],
         )
@@ -169,6 +260,10 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
         "≥ 1.5",
         pg_1_rps=round(rates[1]["rps"], 1),
         pg_4_rps=round(rates[4]["rps"], 1),
+        acknowledged_ratio=round(rates[4]["acknowledged_rps"] / rates[1]["acknowledged_rps"], 3),
+        cores_busy_1=rates[1]["cores_busy"],
+        cores_busy_4=rates[4]["cores_busy"],
+        cores=os.cpu_count(),
     )
     if lags:
         p50 = statistics.median(lags)

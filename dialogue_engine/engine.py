@@ -82,6 +82,7 @@ from .participants import Participants
 from .passwords import PasswordResets, reset_ttl_ms
 from .projections.base import ViewRecorder
 from .projections.channels import ChannelSummaries
+from .projections.lease import Lease
 from .projections.participants import ParticipantView
 from .projections.projector import Progress, Projector
 from .projections.runs import OutboxView
@@ -250,10 +251,11 @@ class DialogueEngine:
         *,
         default_locale: str = DEFAULT_LOCALE,
         renderer: Renderer | None = None,
+        lease: Lease | None = None,
     ) -> None:
         self.store = store
         self.block_types = block_types
-        self.projector = Projector(store, recorder)
+        self.projector = Projector(store, recorder, lease)
         self._listener: LogListener | None = None
         self._views = recorder
         self._documents: LRUCache[tuple[UUID, int], Document] = LRUCache(maxsize=64)
@@ -365,16 +367,21 @@ class DialogueEngine:
             logger.warning("read models are ahead of the event store: rebuilding them")
             recorder.drop()
         locale = default_locale or os.environ.get(DEFAULT_LOCALE_VAR) or DEFAULT_LOCALE
+        views_file = None if settings.is_memory else Path(datastore.pool.db_name)
         engine = cls(
             store,
             recorder,
             registry,
             default_locale=locale,
             renderer=Renderer(timeout=render_timeout),
+            # One process per views file applies the log in the background.
+            lease=Lease(views_file.with_name(f"{views_file.name}.follower"))
+            if views_file
+            else None,
         )
         data_dir = settings.path.parent if settings.path is not None else None
-        if settings.is_postgres:
-            data_dir = Path(datastore.pool.db_name).parent
+        if views_file is not None and settings.is_postgres:
+            data_dir = views_file.parent
             engine.share_throttles(settings)
         engine.use_mail(mail or MailSettings.from_environment(data_dir))
         if follow:

@@ -338,6 +338,31 @@ class DialogueStore(Application[UUID]):
         except PersistenceError as e:
             raise StoreUnavailable(str(e)) from e
 
+    def notification_heads(self, after: int, limit: int) -> list[tuple[int, UUID, int]]:
+        """``(notification id, aggregate id, version)`` of up to ``limit`` notifications
+        after ``after``: what a cache needs to hear of a write, without its payload."""
+        recorder = self.recorder
+        try:
+            if isinstance(recorder, SQLiteApplicationRecorder):
+                statement = (
+                    f"SELECT rowid, originator_id, originator_version FROM "
+                    f"{recorder.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?"
+                )
+                with recorder.datastore.transaction(commit=False) as cursor:
+                    cursor.execute(statement, (after, limit))
+                    return [(row[0], UUID(row[1]), row[2]) for row in cursor.fetchall()]
+            statement = recorder.heads_statement  # type: ignore[attr-defined]
+            datastore = recorder.datastore  # type: ignore[attr-defined]
+            # As the library reads the log: one statement, no explicit transaction.
+            with datastore.get_connection() as conn, conn.cursor() as cursor:
+                cursor.execute(statement, (after, limit), prepare=True)
+                return [
+                    (row["notification_id"], row["originator_id"], row["originator_version"])
+                    for row in cursor.fetchall()
+                ]
+        except PersistenceError as e:
+            raise StoreUnavailable(str(e)) from e
+
     def verify_chain(self, progress: Callable[[int, int], None] | None = None) -> BrokenLink | None:
         """Recompute every aggregate's hash chain over the whole log; the first broken link."""
         verifier = ChainVerifier()

@@ -61,6 +61,14 @@ class FailFastAggregateRecorder(PostgresAggregateRecorder):
 
 
 class FailFastApplicationRecorder(PostgresApplicationRecorder):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.heads_statement = sql.SQL(
+            "SELECT notification_id, originator_id, originator_version FROM {}.{} "
+            "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+        ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.events_table_name))
+        """What :meth:`DialogueStore.notification_heads` selects: no payloads."""
+
     insert_events = _written_once(PostgresApplicationRecorder.insert_events)
     select_events = _reads_retried_once(PostgresAggregateRecorder.select_events)
     select_notifications = _reads_retried_once(PostgresApplicationRecorder.select_notifications)

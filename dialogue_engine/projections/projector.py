@@ -14,6 +14,7 @@ polls for other processes' writes.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -27,6 +28,7 @@ from eventsourcing.persistence import Notification
 from ..domain.aggregates import EngineAggregate
 from ..eventstore.application import DialogueStore
 from .base import Change, ViewRecorder
+from .lease import Lease
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +44,13 @@ class Projector:
     MIN_INTERVAL = 0.02
     """Seconds between two catch-ups of the background follower, at least."""
 
-    def __init__(self, store: DialogueStore, recorder: ViewRecorder) -> None:
+    def __init__(
+        self, store: DialogueStore, recorder: ViewRecorder, lease: Lease | None = None
+    ) -> None:
         self.store = store
         self.recorder = recorder
+        self.lease = lease or Lease(None)
+        """Whether this process applies the log in the background (see :mod:`.lease`)."""
         self._lock = threading.Lock()
         self._positions = recorder.positions()
         self._observed = store.last_notification_id
@@ -211,6 +217,7 @@ class Projector:
         self._wakeup.set()
         self._thread.join()
         self._thread = None
+        self.lease.release()
 
     def poke(self) -> None:
         """Another process may have written: look now rather than at the next poll.
@@ -221,11 +228,36 @@ class Projector:
         self._poked = True
         self._wakeup.set()
 
+    def observe(self) -> None:
+        """Show the store's cache what the log holds past what it was shown.
+
+        Reads only ids and versions: no payloads cross the network, nothing is
+        decoded. Aggregates this process keeps folded are dropped if stale.
+        """
+        with self._lock:
+            while heads := self.store.notification_heads(self._observed, self.BATCH_SIZE):
+                for _, aggregate_id, version in heads:
+                    self.store.observe(aggregate_id, version)
+                    with contextlib.suppress(KeyError):
+                        if self._aggregates.get(aggregate_id).version < version:
+                            self._aggregates.get(aggregate_id, evict=True)
+                self._observed = max(self._observed, heads[-1][0])
+                if len(heads) < self.BATCH_SIZE:
+                    return
+
     def _follow(self, poll_interval: float, settle: float) -> None:
         while not self._stopping.is_set():
             self._wakeup.wait(poll_interval)
             if self._stopping.is_set():
                 return
+            if not self.lease.held():
+                # Another process applies the log to the views; this one only
+                # keeps its cache current (once a poll interval, whatever the
+                # pokes), and applies before its own reads (ensure).
+                self._run_step(self.observe, poll_interval, pause=poll_interval)
+                self._wakeup.clear()
+                self._poked = False
+                continue
             if self._poked and self._written_elsewhere():
                 self._poked = False
                 self._wakeup.clear()
@@ -239,20 +271,22 @@ class Projector:
                     return
                 if self._wakeup.is_set() and not self._written_elsewhere():
                     continue
-            try:
-                self.catch_up()
-                self.last_error = None
-                # Pokes come with every commit anywhere: batch them a little.
-                if self._stopping.wait(self.MIN_INTERVAL):
-                    return
-            except Exception as e:
-                # Not swallowed: readers calling ensure() hit the same error in
-                # their own thread, and health checks report last_error. While
-                # it persists (a locked or absent store), one line per retry.
-                error = f"{type(e).__name__}: {e}"
-                if error == self.last_error:
-                    logger.warning("projector still failing at %s: %s", self.position, error)
-                else:
-                    logger.exception("projector failed at notification %s", self.position)
-                self.last_error = error
-                self._stopping.wait(poll_interval)
+            # Pokes come with every commit anywhere: batch them a little.
+            self._run_step(self.catch_up, poll_interval, pause=self.MIN_INTERVAL)
+
+    def _run_step(self, step: Callable[[], object], poll_interval: float, pause: float) -> None:
+        try:
+            step()
+            self.last_error = None
+            self._stopping.wait(pause)
+        except Exception as e:
+            # Not swallowed: readers calling ensure() hit the same error in
+            # their own thread, and health checks report last_error. While
+            # it persists (a locked or absent store), one line per retry.
+            error = f"{type(e).__name__}: {e}"
+            if error == self.last_error:
+                logger.warning("projector still failing at %s: %s", self.position, error)
+            else:
+                logger.exception("projector failed at notification %s", self.position)
+            self.last_error = error
+            self._stopping.wait(poll_interval)

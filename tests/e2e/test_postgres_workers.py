@@ -280,7 +280,10 @@ def projected(views: Path) -> int:
         return 0
     try:
         with sqlite3.connect(f"file:{files[0]}?mode=ro", uri=True, timeout=1) as connection:
-            rows = connection.execute("SELECT notification_id FROM tracking").fetchall()
+            rows = connection.execute(
+                "SELECT notification_id FROM tracking WHERE application_name != ?",
+                ("__migration__",),  # the library's own marker row
+            ).fetchall()
     except sqlite3.OperationalError:  # not created yet
         return 0
     return min((row[0] for row in rows), default=0)

@@ -230,3 +230,38 @@ def test_a_follower_hears_of_another_process_write_without_waiting_for_its_poll(
         finally:
             listener.stop()
             follower.projector.stop()
+
+
+def test_only_the_lease_holder_applies_the_log_in_the_background(
+    store_url: str, tmp_path: Path
+) -> None:
+    views = tmp_path / "views"
+    with (
+        DialogueEngine.open(store_url, views=views) as leader,
+        DialogueEngine.open(store_url, views=views) as other,
+        DialogueEngine.open(store_url, views=tmp_path / "writer", follow=False) as writer,
+    ):
+        recorded: dict[str, int] = {"leader": 0, "other": 0}
+        for name, engine in (("leader", leader), ("other", other)):
+            real = engine.projector.recorder.record
+
+            def counting(changes: Any, positions: Any, name: str = name, real: Any = real) -> None:
+                recorded[name] += 1
+                real(changes, positions)
+
+            engine.projector.recorder.record = counting  # type: ignore[method-assign]
+        time.sleep(0.3)  # both followers running; the first to ask holds the lease
+        assert leader.projector.lease.held() != other.projector.lease.held()
+        project = writer.create_project("P")
+        written = writer.store.max_notification_id()
+        holder = leader if leader.projector.lease.held() else other
+        deadline = time.monotonic() + 5
+        while holder.projector.position < written and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert holder.projector.position >= written
+        held = "leader" if holder is leader else "other"
+        assert recorded[held] >= 1 and recorded[({"leader", "other"} - {held}).pop()] == 0
+        # The other still lists what the holder applied (and its cache heard of it).
+        assert [p.title for p in (other if holder is leader else leader).list_projects().items] == [
+            project.title
+        ]
