@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import h11
 import orjson
 from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -156,11 +157,13 @@ class GuardedH11Protocol(H11Protocol):
         self._arm_head_timer()
 
     def data_received(self, data: bytes) -> None:
-        if self._awaiting_head:
-            self._head_started = True
-            if self._head_timer is None:
-                self._arm_head_timer()
         super().data_received(data)
+        # Armed only while a head is incomplete after the bytes at hand: a
+        # head that arrives whole (nearly every request) costs no timer.
+        if self._awaiting_head and self.conn.their_state is h11.IDLE:
+            self._head_started = True
+            if self._head_timer is None and not self.transport.is_closing():
+                self._arm_head_timer()
 
     def on_response_complete(self) -> None:
         # Idle until the next request's first byte: the keep-alive timeout's business.

@@ -49,6 +49,7 @@ class SecurityHeaders:
     def __init__(self, app: ASGIApp, headers: dict[str, str]) -> None:
         self.app = app
         self.headers = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+        self.names = frozenset(name for name, _ in self.headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,8 +59,13 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
-                present = {bytes(name).lower() for name, _ in headers}
-                headers += [h for h in self.headers if h[0] not in present]
+                # Starlette lower-cases the names it sends; most answers set
+                # none of ours, and then all are added without a second look.
+                own = [name for name, _ in headers if name in self.names]
+                if own:
+                    headers += [h for h in self.headers if h[0] not in own]
+                else:
+                    headers += self.headers
                 message["headers"] = headers
             await send(message)
 
