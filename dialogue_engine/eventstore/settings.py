@@ -4,7 +4,7 @@
   a SQLite file in WAL mode (created, with its folder, on first use).
 - ``memory://`` or ``memory://NAME``: shared-cache in-memory SQLite for tests
   and throw-away sessions; each unnamed one is private to its engine.
-- ``postgresql://user:password@host:port/dbname?schema=NAME&pool_size=10``:
+- ``postgresql://user:password@host:port/dbname?schema=NAME&pool_size=4``:
   the eventsourcing library's PostgreSQL persistence, shared by any number of
   processes on any number of machines. Its settings are query parameters
   (:data:`POSTGRES_SETTINGS`); tables are created by ``dialogue-engine
