@@ -391,7 +391,10 @@ class DialogueEngine:
             engine.projector.start(poll_interval=0.1 if settings.is_postgres else 0.5)
             if settings.is_postgres:
                 channel = store.recorder.channel_name  # type: ignore[attr-defined]
-                engine._listener = LogListener(settings, channel, engine.projector.poke)
+                projector = engine.projector
+                engine._listener = LogListener(
+                    settings, channel, projector.poke, wanted=projector.lease.held
+                )
         return engine
 
     def share_throttles(self, settings: StoreSettings) -> None:

@@ -57,10 +57,12 @@ POSTGRES_SETTINGS = {
   ``idle_in_transaction_timeout``: seconds.
 - ``connect_timeout`` also bounds the wait for a pooled connection: while
   the database is away a request answers 503 within a few seconds.
-- ``pre_ping``: check a pooled connection before each use (one round trip),
-  so that a connection that died with a restarted server is replaced before
-  a write is sent on it (writes are never retried: see
-  :mod:`dialogue_engine.eventstore.postgres`).
+- ``pre_ping``: check a pooled connection that sat unused for a second or
+  more before handing it out (one round trip), so that a connection that
+  died with a restarted server is replaced before a write is sent on it
+  (writes are never retried: see :mod:`dialogue_engine.eventstore.postgres`).
+  Connections in steady use are not checked: a check before every use cost
+  a round trip per request.
 """
 
 SQLITE_LOCK_TIMEOUT = 5

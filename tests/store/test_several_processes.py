@@ -265,3 +265,79 @@ def test_only_the_lease_holder_applies_the_log_in_the_background(
         assert [p.title for p in (other if holder is leader else leader).list_projects().items] == [
             project.title
         ]
+
+
+def listening_backends(url: str, channel: str) -> int:
+    """How many database sessions listen on ``channel``."""
+    with postgres.connection(parse_store_url(url)) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE query = %s", (f'LISTEN "{channel}"',)
+        ).fetchone()
+    assert row is not None
+    return int(str(row[0]))
+
+
+def test_only_a_process_that_wants_notifications_listens_for_them(tmp_path: Path) -> None:
+    with (
+        fresh_store() as url,
+        DialogueEngine.open(url, views=tmp_path, follow=False) as engine,
+    ):
+        channel = engine.store.recorder.channel_name  # type: ignore[attr-defined]
+        wanted = threading.Event()
+        woken = threading.Event()
+        listener = LogListener(parse_store_url(url), channel, woken.set, wanted=wanted.is_set)
+        try:
+            time.sleep(2 * LogListener.TIMEOUT)
+            assert listening_backends(url, channel) == 0
+            engine.create_project("unheard")
+            assert not woken.wait(2 * LogListener.TIMEOUT)
+
+            wanted.set()
+            deadline = time.monotonic() + 5
+            while listening_backends(url, channel) == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert listening_backends(url, channel) == 1
+            engine.create_project("heard")
+            assert woken.wait(5)
+        finally:
+            listener.stop()
+
+
+def test_migrate_gives_a_store_of_an_earlier_version_its_insert_function(
+    tmp_path: Path,
+) -> None:
+    with fresh_store() as url:
+        settings = parse_store_url(url)
+        # A store migrated before events were inserted by a function of ours.
+        with postgres.connection(settings) as conn:
+            function = postgres.table(settings, postgres.INSERT_FUNCTION).as_string(conn)
+            conn.execute(f"DROP FUNCTION {function}")
+        assert not postgres.tables_exist(settings)
+        with pytest.raises(StoreNotMigrated):
+            DialogueEngine.open(url, views=tmp_path)
+        assert postgres.migrate(settings) is True
+        with DialogueEngine.open(url, views=tmp_path) as engine:
+            engine.create_project("P")
+            assert engine.store.max_notification_id() == 1
+
+
+def test_inserts_wait_for_the_events_table_lock_and_notify(tmp_path: Path) -> None:
+    """What keeps notification ids visible in commit order: no insert while the lock is held."""
+    with (
+        fresh_store() as url,
+        DialogueEngine.open(url, views=tmp_path, follow=False) as engine,
+        postgres.connection(parse_store_url(url)) as holder,
+        postgres.connection(parse_store_url(url)) as listening,
+    ):
+        channel = engine.store.recorder.channel_name  # type: ignore[attr-defined]
+        listening.execute(f'LISTEN "{channel}"')
+        done = threading.Event()
+        with holder.transaction():
+            events = postgres.events_table(parse_store_url(url)).as_string(holder)
+            holder.execute(f"LOCK TABLE {events} IN EXCLUSIVE MODE")
+            thread = threading.Thread(target=lambda: (engine.create_project("P"), done.set()))
+            thread.start()
+            assert not done.wait(0.5)  # waiting for the lock
+        thread.join(10)
+        assert done.is_set() and engine.store.max_notification_id() == 1
+        assert [n.channel for n in listening.notifies(timeout=5, stop_after=1)] == [channel]
