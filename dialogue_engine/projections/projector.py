@@ -163,6 +163,11 @@ class Projector:
         if aggregate is None:
             event = decode()
             return Change(notification.id, self._fold(event), lambda: event)
+        # Kept folded too: by the time the next event of this aggregate is
+        # applied, the store may hold a later version (this process wrote
+        # again), and that event is then folded from this one rather than
+        # loaded from the database.
+        self._aggregates.put(aggregate_id, aggregate)
         return Change(notification.id, aggregate, decode)
 
     def _fold(self, event: Any) -> EngineAggregate:

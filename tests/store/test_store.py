@@ -313,3 +313,32 @@ def test_writes_from_many_threads_are_all_recorded_in_order(store_url: str) -> N
             ]
             assert numbers == list(range(len(numbers), 0, -1))
         assert engine.store.verify_chain() is None
+
+
+def test_the_projector_folds_a_writers_events_without_loading_from_the_store(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its own writes, applied in several catch-ups, each after the process wrote again.
+
+    The store's cache then holds a later version than the one being applied,
+    so the event is folded onto the aggregate the projector applied last,
+    never reloaded (a snapshot and events read per catch-up, per dialogue).
+    """
+    with DialogueEngine.open(store_url, follow=False) as engine:
+        project = engine.create_project("P")
+        dialogue = engine.create_dialogue(project.id, survey())
+        engine.projector.catch_up()
+        loads: list[Any] = []
+        real_load = engine.store._load
+
+        def counting(aggregate_id: Any, version: int | None = None) -> Any:
+            loads.append((aggregate_id, version))
+            return real_load(aggregate_id, version)
+
+        monkeypatch.setattr(engine.store, "_load", counting)
+        for round_ in range(3):
+            for k in range(2):  # the cache moves past the first of these before they are applied
+                engine.edit_dialogue(project.id, dialogue.id, retitle(f"{round_}.{k}"))
+            engine.projector.catch_up()
+        assert loads == []
+        assert engine.list_dialogues(project.id).items[0].title == "2.1"
