@@ -26,7 +26,6 @@ errors to exit codes: 0 success, 1 a domain error (printed as JSON on stderr),
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import signal
@@ -46,7 +45,6 @@ from .eventstore.settings import (
 
 ADMIN_EMAIL_VAR = "DIALOGUE_ENGINE_ADMIN_EMAIL"
 ADMIN_PASSWORD_VAR = "DIALOGUE_ENGINE_ADMIN_PASSWORD"
-GC_THRESHOLD = 20_000
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -140,8 +138,9 @@ def _create_first_admin(engine: DialogueEngine) -> None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .api.app import create_app
+    from .api.app import create_app, tune_garbage_collector
     from .api.connections import ClientTimeouts
+    from .api.workers import serve as serve_workers
 
     store_url = store_url_from_environment(args.store)
     if args.workers > 1 and parse_store_url(store_url).is_memory:
@@ -154,7 +153,7 @@ def _serve(args: argparse.Namespace) -> int:
         "log_level": args.log_level,
         **ClientTimeouts.from_environment().uvicorn_options(),
     }
-    _tune_garbage_collector()
+    tune_garbage_collector()
     engine = DialogueEngine.open(store_url)
     try:
         _create_first_admin(engine)
@@ -165,26 +164,8 @@ def _serve(args: argparse.Namespace) -> int:
         engine.close()
     os.environ[STORE_ENV_VAR] = store_url
     os.environ[SHARED_ENV_VAR] = "1"
-    uvicorn.run(
-        "dialogue_engine.api.app:app_from_environment",
-        factory=True,
-        workers=args.workers,
-        **options,
-    )
+    serve_workers("dialogue_engine.api.app:app_from_environment", workers=args.workers, **options)
     return 0
-
-
-def _tune_garbage_collector() -> None:
-    """Collect the youngest generation less often than Python's default (every 700 objects).
-
-    A server keeps large long-lived trees (cached dialogues); each request
-    allocates a few hundred objects, so the default thresholds run a
-    collection every request or two and a full one far too often (~10% of a
-    request's CPU time for a cached 1,000-block dialogue).
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_THRESHOLD, 20, 20)
 
 
 def _create_user(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ factory uvicorn's worker processes call when the server runs several of them.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -92,4 +93,22 @@ def app_from_environment() -> Starlette:
     """An app over the store named by ``$DIALOGUE_ENGINE_STORE`` (for uvicorn workers)."""
     from ..engine import DialogueEngine
 
+    # Each worker is a fresh interpreter (spawned): the server's tuning is not inherited.
+    tune_garbage_collector()
     return create_app(DialogueEngine.open(), close_engine=True)
+
+
+GC_THRESHOLD = 20_000
+
+
+def tune_garbage_collector() -> None:
+    """Collect the youngest generation less often than Python's default (every 700 objects).
+
+    A server keeps large long-lived trees (cached dialogues); each request
+    allocates a few hundred objects, so the default thresholds run a
+    collection every request or two and a full one far too often (~10% of a
+    request's CPU time for a cached 1,000-block dialogue).
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 20, 20)

@@ -7,9 +7,11 @@ engine (its own read models), as an auditor would.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
+import socket
 import sqlite3
 import subprocess
 import threading
@@ -395,3 +397,50 @@ def test_serve_refuses_an_unmigrated_database_until_migrate_has_run(tmp_path: Pa
         again = subprocess.run(migrate, env=environment, capture_output=True, timeout=60)
         assert first.returncode == again.returncode == 0
         assert b"created" in first.stdout and b"exist already" in again.stdout
+
+
+def sockets_per_process(pids: list[int], port: int) -> dict[int, tuple[int, int]]:
+    """For each process: (listening sockets on ``port``, connections accepted on it)."""
+    states: dict[str, str] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                states[fields[9]] = fields[3]  # inode: state (0A listening, 01 established)
+    found = {}
+    for pid in pids:
+        counts = {"0A": 0, "01": 0}
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:[") and states.get(target[8:-1]) in counts:
+                    counts[states[target[8:-1]]] += 1
+        found[pid] = (counts["0A"], counts["01"])
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [p for child in children for p in (int(child), *descendants(int(child)))]
+
+
+def test_connections_opened_together_are_spread_over_every_worker(
+    store_url: str, tmp_path: Path
+) -> None:
+    """A pool of connections opened at once (a load balancer's, a benchmark's) must not
+    all land on the first worker to wake, as they do on one shared listening socket."""
+    with serving(store_url, tmp_path, "spread") as (process, client):
+        port = int(str(client.base_url.port))
+        connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(64)]
+        try:
+            for connection in connections:  # each answered: accepted by some worker
+                connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+                assert connection.recv(12).startswith(b"HTTP/1.1 200")
+            sockets = sockets_per_process(descendants(process.pid), port)
+        finally:
+            for connection in connections:
+                connection.close()
+    workers = {pid: accepted for pid, (listening, accepted) in sockets.items() if listening}
+    assert len(workers) == WORKERS  # each worker listens on a socket of its own
+    assert sum(workers.values()) >= 64
+    assert all(accepted > 0 for accepted in workers.values()), workers
