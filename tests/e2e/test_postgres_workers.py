@@ -410,17 +410,21 @@ def sockets_per_process(pids: list[int], port: int) -> dict[int, tuple[int, int]
     found = {}
     for pid in pids:
         counts = {"0A": 0, "01": 0}
-        for fd in Path(f"/proc/{pid}/fd").iterdir():
-            with contextlib.suppress(OSError):
-                target = os.readlink(fd)
-                if target.startswith("socket:[") and states.get(target[8:-1]) in counts:
-                    counts[states[target[8:-1]]] += 1
+        with contextlib.suppress(OSError):  # a process that ended meanwhile
+            for fd in list(Path(f"/proc/{pid}/fd").iterdir()):
+                with contextlib.suppress(OSError):  # a file closed meanwhile
+                    target = os.readlink(fd)
+                    if target.startswith("socket:[") and states.get(target[8:-1]) in counts:
+                        counts[states[target[8:-1]]] += 1
         found[pid] = (counts["0A"], counts["01"])
     return found
 
 
 def descendants(pid: int) -> list[int]:
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:  # ended meanwhile
+        return []
     return [p for child in children for p in (int(child), *descendants(int(child)))]
 
 
@@ -431,6 +435,13 @@ def test_connections_opened_together_are_spread_over_every_worker(
     all land on the first worker to wake, as they do on one shared listening socket."""
     with serving(store_url, tmp_path, "spread") as (process, client):
         port = int(str(client.base_url.port))
+        # The server answers once one worker is up; the others may still be starting.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            sockets = sockets_per_process(descendants(process.pid), port)
+            if sum(1 for listening, _ in sockets.values() if listening) == WORKERS:
+                break
+            time.sleep(0.1)
         connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(64)]
         try:
             for connection in connections:  # each answered: accepted by some worker
