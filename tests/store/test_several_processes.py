@@ -341,3 +341,19 @@ def test_inserts_wait_for_the_events_table_lock_and_notify(tmp_path: Path) -> No
         thread.join(10)
         assert done.is_set() and engine.store.max_notification_id() == 1
         assert [n.channel for n in listening.notifies(timeout=5, stop_after=1)] == [channel]
+
+
+def test_a_pooled_connection_is_checked_only_after_sitting_idle(tmp_path: Path) -> None:
+    """The library's pool would check every connection before each use (a round trip)."""
+    with (
+        fresh_store() as url,
+        DialogueEngine.open(url, views=tmp_path, follow=False) as engine,
+    ):
+        pool = engine.store.recorder.datastore.pool  # type: ignore[attr-defined]
+        assert isinstance(pool._check, postgres.CheckAfterIdle)
+        engine.create_project("P")  # and the pool works with it
+    with (
+        fresh_store() as url,
+        DialogueEngine.open(f"{url}&pre_ping=n", views=tmp_path, follow=False) as engine,
+    ):
+        assert engine.store.recorder.datastore.pool._check is None  # type: ignore[attr-defined]
