@@ -19,7 +19,7 @@ import bisect
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any, TypeVar, cast
 from uuid import UUID
@@ -430,15 +430,25 @@ class DialogueStore(Application[UUID]):
         The projector calls this for every event it follows, which bounds how
         stale another process's writes can look here by its polling interval.
         """
+        self.observe_all({aggregate_id: version})
+
+    def observe_all(self, versions: Mapping[UUID, int]) -> None:
+        """:meth:`observe` for each aggregate id and its newest version, under one lock.
+
+        Most ids are of aggregates this process holds at that very version
+        (its own writes) or not at all: membership is looked up first, so
+        they cost a dictionary lookup each, not a raised ``KeyError``.
+        """
+        committed, absent = self._committed, self._absent
         with self._cache_lock:
-            with contextlib.suppress(KeyError):
-                self._absent.get(aggregate_id, evict=True)
-            try:
-                cached = self._committed.get(aggregate_id)
-            except KeyError:
-                return
-            if cached.version < version:
-                self._committed.get(aggregate_id, evict=True)
+            for aggregate_id, version in versions.items():
+                if aggregate_id in absent.cache:
+                    absent.get(aggregate_id, evict=True)
+                if (
+                    aggregate_id in committed.cache
+                    and committed.get(aggregate_id).version < version
+                ):
+                    committed.get(aggregate_id, evict=True)
 
     def _forget(self, aggregate_ids: Iterable[UUID]) -> None:
         """Read these again from the database next time (what we knew of them, even

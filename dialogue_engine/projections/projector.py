@@ -14,7 +14,6 @@ polls for other processes' writes.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -107,13 +106,15 @@ class Projector:
         """Show the store's cache what it has not seen; keep folded aggregates current
         through what other processes applied to the views."""
         position = self.position
+        unseen: dict[UUID, int] = {}
         for notification in notifications:
             raw_id = notification.originator_id
             aggregate_id = raw_id if isinstance(raw_id, UUID) else UUID(raw_id)
             if notification.id > self._observed:
-                self.store.observe(aggregate_id, notification.originator_version)
+                unseen[aggregate_id] = notification.originator_version
             if notification.id <= position:
                 self._keep_folded(aggregate_id, notification)
+        self.store.observe_all(unseen)
         self._observed = max(self._observed, notifications[-1].id)
 
     def _keep_folded(self, aggregate_id: UUID, notification: Notification) -> None:
@@ -241,11 +242,13 @@ class Projector:
         """
         with self._lock:
             while heads := self.store.notification_heads(self._observed, self.BATCH_SIZE):
-                for _, aggregate_id, version in heads:
-                    self.store.observe(aggregate_id, version)
-                    with contextlib.suppress(KeyError):
-                        if self._aggregates.get(aggregate_id).version < version:
-                            self._aggregates.get(aggregate_id, evict=True)
+                # An aggregate's versions rise with the log: its last head is its newest.
+                newest = {aggregate_id: version for _, aggregate_id, version in heads}
+                self.store.observe_all(newest)
+                folded = self._aggregates
+                for aggregate_id, version in newest.items():
+                    if aggregate_id in folded.cache and folded.get(aggregate_id).version < version:
+                        folded.get(aggregate_id, evict=True)
                 self._observed = max(self._observed, heads[-1][0])
                 if len(heads) < self.BATCH_SIZE:
                     return
