@@ -86,8 +86,17 @@ class ViewRecorder(SQLiteTrackingRecorder):
         return statements
 
     def positions(self) -> dict[str, int]:
-        """The last notification id each view has applied (0: none yet)."""
-        return {view.name: self.max_tracking_id(view.name) or 0 for view in self.views}
+        """The last notification id each view has applied (0: none yet).
+
+        One statement for all views: a follower asks before every catch-up.
+        """
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                "SELECT application_name, MAX(notification_id) FROM tracking "
+                "GROUP BY application_name"
+            )
+            found = dict(cursor.fetchall())
+        return {view.name: found.get(view.name, 0) for view in self.views}
 
     def record(self, changes: Sequence[Change], positions: dict[str, int]) -> None:
         """Apply ``changes`` to each view past its position; advance tracking; one transaction.
