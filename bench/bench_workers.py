@@ -16,7 +16,10 @@ Rates count a revision once it is stored and in every read model (see
   interval.
 
 The load: 64 keep-alive connections, each PATCHing a small dialogue of its
-own (writes to different dialogues), for a fixed time. The workers,
+own (writes to different dialogues), for a fixed time. The four servers
+(SQLite; 1, 2 and 4 workers on PostgreSQL) run side by side, idle but for
+their followers' polls while another is measured, and their rounds
+alternate; each figure is a median of rounds. The workers,
 PostgreSQL and the load generator share the machine's cores: each figure
 reports how many were busy (``cores_busy``, from ``/proc``), which shows when
 more workers have no core left to use.
@@ -28,6 +31,7 @@ runs the lag observer (used by :func:`run`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sqlite3
@@ -38,7 +42,7 @@ import time
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import orjson
@@ -65,6 +69,10 @@ CONNECTIONS = 64
 worker's commits carry few revisions, and PostgreSQL's table lock (which keeps
 notification ids in commit order) serialises one commit per worker at a time."""
 FOLLOW_INTERVAL = 0.1
+
+Configuration = Literal["sqlite", 1, 2, 4]
+CONFIGURATIONS: tuple[Configuration, ...] = ("sqlite", 1, 2, 4)
+"""One ``serve`` process on a SQLite file; 1, 2 and 4 workers on PostgreSQL."""
 
 
 def _serve(store: str, port: int, workers: int, work: Path) -> Any:
@@ -108,34 +116,35 @@ def _patches(port: int) -> list[bytes]:
     return requests
 
 
-def _rate(
-    server: Server, requests: list[bytes], seconds: float, rounds: int, views: Path
-) -> dict[str, Any]:
-    """Revisions per second acknowledged, and per second stored *and* projected.
+def _round(server: Server, requests: list[bytes], seconds: float, views: Path) -> dict[str, float]:
+    """One round: revisions per second acknowledged, and per second stored *and* projected.
 
-    A round's projected rate counts the time until every read model holds
-    every revision of the round (the views file's tracking rows reach the
-    log's end): a single process defers projecting its own writes while they
-    keep coming and pays after the burst; several processes project each
-    other's writes as they come. Counting acknowledgements alone would credit
-    the single process with work it has not done yet.
+    The projected rate counts the time until every read model holds every
+    revision of the round (the views file's tracking rows reach the log's
+    end): a single process defers projecting its own writes while they keep
+    coming and pays after the burst; several processes project each other's
+    writes as they come. Counting acknowledgements alone would credit the
+    single process with work it has not done yet.
     """
-    load(server, requests[:DIALOGUES], 1.0, CONNECTIONS)  # warm: connections, pools, caches
-    acknowledged, projected, busy, failed = [], [], [], 0
     processes = _process_tree(server.pid) + _postgres_processes() + [os.getpid()]
-    for _ in range(rounds):
-        cpu_before, started = _cpu(processes), time.perf_counter()
-        result = load(server, requests, seconds, CONNECTIONS)
-        busy.append((_cpu(processes) - cpu_before) / (time.perf_counter() - started))
-        drained = _drain_seconds(server, views)
-        acknowledged.append(result["rps"])
-        projected.append(result["ok"] / (result["seconds"] + drained))
-        failed += int(result["failed"])
+    cpu_before, started = _cpu(processes), time.perf_counter()
+    result = load(server, requests, seconds, CONNECTIONS)
+    busy = (_cpu(processes) - cpu_before) / (time.perf_counter() - started)
+    drained = _drain_seconds(server, views)
     return {
-        "rps": statistics.median(projected),
-        "acknowledged_rps": statistics.median(acknowledged),
-        "cores_busy": round(statistics.median(busy), 2),
-        "failed": failed,
+        "rps": result["ok"] / (result["seconds"] + drained),
+        "acknowledged_rps": result["rps"],
+        "cores_busy": busy,
+        "failed": result["failed"],
+    }
+
+
+def _median(rounds: list[dict[str, float]]) -> dict[str, Any]:
+    return {
+        "rps": statistics.median(r["rps"] for r in rounds),
+        "acknowledged_rps": statistics.median(r["acknowledged_rps"] for r in rounds),
+        "cores_busy": round(statistics.median(r["cores_busy"] for r in rounds), 2),
+        "failed": int(sum(r["failed"] for r in rounds)),
     }
 
 
@@ -215,33 +224,42 @@ def _drop(url: str) -> None:
 def run(quick: bool) -> dict[str, dict[str, Any]]:
     seconds = 2.0 if quick else 5.0
     rounds = 1 if quick else 3
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as servers:
         work = Path(folder)
-        port = _free_port()
-        with _serve(f"sqlite:///{work / 'engine.db'}", port, 1, work) as server:
-            sqlite = _rate(server, _patches(port), seconds, rounds, work / "engine.db")
-        rates: dict[int, dict[str, Any]] = {}
-        lags: list[float] = []
-        for workers in (1, 2, 4):
-            store = _pg_store()
-            if store is None:
-                return {
-                    "workers.pg_4_vs_pg_1": figure(0.0, "≥ 1.5", skipped=f"{PG_SERVER} unreachable")
-                }
-            try:
-                port = _free_port()
-                views = work / f"pg{workers}" / "views"
-                with _serve(store, port, workers, work / f"pg{workers}") as server:
-                    requests = _patches(port)
-                    rates[workers] = _rate(server, requests, seconds, rounds, views)
-                    if workers == 4:
-                        # A round of its own: the observer is one more process
-                        # on the same cores, which the rates must not pay for.
-                        with _observer(store, work, seconds + 3) as lag_file:
-                            load(server, requests, seconds, CONNECTIONS)
-                        lags = json.loads(lag_file.read_text())
-            finally:
-                _drop(store)
+        # Every configuration is served at once and their rounds alternate, so
+        # whatever drifts on the machine (a checkpoint, the disk) falls on all.
+        setups: dict[Configuration, tuple[Server, list[bytes], Path, str]] = {}
+        for name in CONFIGURATIONS:
+            folder_of = work / str(name)
+            if name == "sqlite":
+                store, workers, views = f"sqlite:///{folder_of / 'engine.db'}", 1, None
+            else:
+                pg_store = _pg_store()
+                if pg_store is None:
+                    return {
+                        "workers.pg_4_vs_pg_1": figure(
+                            0.0, "≥ 1.5", skipped=f"{PG_SERVER} unreachable"
+                        )
+                    }
+                servers.callback(_drop, pg_store)
+                store, workers, views = pg_store, name, folder_of / "views"
+            port = _free_port()
+            server = servers.enter_context(_serve(store, port, workers, folder_of))
+            setups[name] = (server, _patches(port), views or folder_of / "engine.db", store)
+        for server, requests, _, _ in setups.values():
+            load(server, requests[:DIALOGUES], 1.0, CONNECTIONS)  # warm: connections, caches
+        samples: dict[Configuration, list[dict[str, float]]] = {n: [] for n in CONFIGURATIONS}
+        for _ in range(rounds):
+            for name, (server, requests, views, _) in setups.items():
+                samples[name].append(_round(server, requests, seconds, views))
+        rates = {name: _median(samples[name]) for name in CONFIGURATIONS}
+        sqlite = rates["sqlite"]
+        # The lag in a round of its own: the observer is one more process on
+        # the same cores, which the rates must not pay for.
+        server, requests, _, store = setups[4]
+        with _observer(store, work, seconds + 3) as lag_file:
+            load(server, requests, seconds, CONNECTIONS)
+        lags: list[float] = json.loads(lag_file.read_text())
     figures = {
         f"workers.pg_{n}_vs_sqlite": reported(
             rates[n]["rps"] / sqlite["rps"],
