@@ -68,6 +68,7 @@ class FailFastAggregateRecorder(PostgresAggregateRecorder):
     select_events = _reads_retried_once(PostgresAggregateRecorder.select_events)
 
 
+EVENTS_TABLE = f"{DialogueStore.name}_events"
 INSERT_FUNCTION = f"{DialogueStore.name}_insert_events"
 
 
@@ -210,7 +211,7 @@ def table(settings: StoreSettings, name: str) -> sql.Composable:
 
 
 def events_table(settings: StoreSettings) -> sql.Composable:
-    return table(settings, f"{DialogueStore.name}_events")
+    return table(settings, EVENTS_TABLE)
 
 
 THROTTLE_TABLE = f"{DialogueStore.name}_throttle"
@@ -223,7 +224,7 @@ def _missing(conn: psycopg.Connection[Any], settings: StoreSettings) -> list[str
     """Which of the store's tables and functions do not exist yet."""
     missing = []
     for name, lookup in (
-        (f"{DialogueStore.name}_events", "to_regclass"),
+        (EVENTS_TABLE, "to_regclass"),
         (THROTTLE_TABLE, "to_regclass"),
         (INSERT_FUNCTION, "to_regproc"),
     ):
@@ -262,7 +263,7 @@ def migrate(settings: StoreSettings) -> bool:
                 conn.execute(
                     sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
                 )
-            if {f"{DialogueStore.name}_events", INSERT_FUNCTION} & set(missing):
+            if {EVENTS_TABLE, INSERT_FUNCTION} & set(missing):
                 # The library's create statements, and the insert function
                 # (see FailFastApplicationRecorder), all idempotent.
                 DialogueStore(settings.with_create_table(True).env).close()

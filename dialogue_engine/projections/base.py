@@ -91,11 +91,7 @@ class ViewRecorder(SQLiteTrackingRecorder):
         One statement for all views: a follower asks before every catch-up.
         """
         with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(
-                "SELECT application_name, MAX(notification_id) FROM tracking "
-                "GROUP BY application_name"
-            )
-            found = dict(cursor.fetchall())
+            found = _tracked(cursor)
         return {view.name: found.get(view.name, 0) for view in self.views}
 
     def record(self, changes: Sequence[Change], positions: dict[str, int]) -> None:
@@ -131,8 +127,7 @@ class ViewRecorder(SQLiteTrackingRecorder):
         # its busy timeout for it), and what is read next cannot change
         # before this transaction commits.
         cursor.execute("UPDATE tracking SET notification_id = notification_id WHERE 0")
-        cursor.execute("SELECT application_name, notification_id FROM tracking")
-        return {name: notification_id for name, notification_id in cursor.fetchall()}
+        return _tracked(cursor)
 
     def drop(self, names: Sequence[str] | None = None) -> None:
         """Drop the named views (all by default) and forget their positions."""
@@ -146,3 +141,11 @@ class ViewRecorder(SQLiteTrackingRecorder):
             for view in self.views:
                 for statement in view.create_statements():
                     cursor.execute(statement)
+
+
+def _tracked(cursor: SQLiteCursor) -> dict[str, int]:
+    """Every tracking row's name and position (the newest, whatever the tracking mode)."""
+    cursor.execute(
+        "SELECT application_name, MAX(notification_id) FROM tracking GROUP BY application_name"
+    )
+    return dict(cursor.fetchall())
