@@ -78,13 +78,20 @@ class Projector:
 
         Other processes may share the views and apply the log too: their
         positions are read first, so only what no process has applied yet
-        is decoded. Every notification is still shown to the store's cache
-        (:meth:`DialogueStore.observe`), which costs no decoding.
+        is decoded (and :meth:`ViewRecorder.record` reads them again under
+        the write lock, so nothing is applied twice). Every notification is
+        still shown to the store's cache (:meth:`DialogueStore.observe`),
+        which costs no decoding.
+
+        A batch shorter than :attr:`BATCH_SIZE` was the end of the log: the
+        follower under load catches up fifty times a second, and asking
+        again only to be told there is nothing more cost as much as a
+        batch of ten events.
         """
         with self._lock:
             total = self.store.max_notification_id() if progress else 0
+            self._merge_positions(self.recorder.positions())
             while until is None or self.position < until:
-                self._merge_positions(self.recorder.positions())
                 start = min(self.position, self._observed)
                 notifications = self.store.notifications(start, self.BATCH_SIZE)
                 if not notifications:
@@ -95,6 +102,8 @@ class Projector:
                     self.recorder.record(self._changes(pending), self._positions)
                 if progress:
                     progress(self.position, max(total, self.position))
+                if len(notifications) < self.BATCH_SIZE:
+                    break
             self.store.forget_written_up_to(self.position)
             return self.position
 

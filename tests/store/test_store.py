@@ -346,6 +346,36 @@ def test_the_projector_folds_a_writers_events_without_loading_from_the_store(
         assert engine.list_dialogues(project.id).items[0].title == "2.1"
 
 
+def test_a_catch_up_reads_the_log_once_when_it_ends_within_a_batch(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A follower under load catches up many times a second: a short batch was the
+    log's end, and asking again for nothing would double its queries. A log
+    longer than a batch is still read to its end."""
+    with DialogueEngine.open(store_url, follow=False) as engine:
+        project = engine.create_project("P")
+        engine.projector.catch_up()
+        reads: list[int] = []
+        real_notifications = engine.store.notifications
+
+        def counting(after: int, limit: int) -> Any:
+            found = real_notifications(after, limit)
+            reads.append(len(found))
+            return found
+
+        monkeypatch.setattr(engine.store, "notifications", counting)
+        engine.create_dialogue(project.id, survey())
+        engine.projector.catch_up()
+        assert reads == [1]
+        monkeypatch.setattr(engine.projector, "BATCH_SIZE", 2)
+        reads.clear()
+        for n in range(3):
+            engine.create_dialogue(project.id, {"title": f"D{n}", "sequences": []})
+        assert engine.projector.catch_up() == engine.store.max_notification_id()
+        assert reads == [2, 1]
+        assert len(engine.list_dialogues(project.id).items) == 4
+
+
 def test_callers_waiting_for_a_group_commit_are_all_answered_when_a_group_fails(
     store_url: str,
 ) -> None:
