@@ -393,7 +393,11 @@ class DialogueEngine:
                 channel = store.recorder.channel_name  # type: ignore[attr-defined]
                 projector = engine.projector
                 engine._listener = LogListener(
-                    settings, channel, projector.poke, wanted=projector.lease.held
+                    settings,
+                    channel,
+                    projector.poke,
+                    wanted=projector.lease.held,
+                    pause=projector.MIN_INTERVAL,
                 )
         return engine
 

@@ -8,6 +8,7 @@ and several migrations started together run one after the other.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 import weakref
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 import psycopg
 from eventsourcing.persistence import (
     InterfaceError,
+    Notification,
     OperationalError,
     PersistenceError,
     StoredEvent,
@@ -41,14 +43,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _reads_retried_once(method: F) -> F:
-    """The library's method with one retry instead of nine.
+    """The library's method (or one of ours) with one retry instead of nine.
 
     The library retries a statement ten times, 0.2 s apart, and each attempt
     may wait ``connect_timeout`` for a connection: a request would hang for
     most of a minute while the database is away. A read is retried once (a
     pooled connection that died with a restarted server fails once).
     """
-    unwrapped = method.__wrapped__  # type: ignore[attr-defined]
+    unwrapped = getattr(method, "__wrapped__", method)
     return retry((InterfaceError, OperationalError), max_attempts=2, wait=0.1)(unwrapped)  # type: ignore[no-any-return]
 
 
@@ -69,37 +71,77 @@ class FailFastAggregateRecorder(PostgresAggregateRecorder):
 
 
 EVENTS_TABLE = f"{DialogueStore.name}_events"
-INSERT_FUNCTION = f"{DialogueStore.name}_insert_events"
+INSERT_FUNCTION = f"{DialogueStore.name}_insert_events_v2"
+"""The function that inserts events (see :meth:`FailFastApplicationRecorder.insert_events`).
+
+A changed definition takes a new name: ``migrate`` creates what is missing,
+so a store migrated by an earlier version gets the new function, and servers
+refuse to start (``store_not_migrated``) until it is there. Version 1 (an
+array of the library's composite type, and a NOTIFY on a channel every
+schema shared) is left in place for servers of the earlier version still
+running during an upgrade; nothing of this version calls it."""
+
+
+def channel_name(schema: str, table: str = EVENTS_TABLE) -> str:
+    """The LISTEN/NOTIFY channel of the events table in ``schema``.
+
+    One per schema: channels are database-wide, and with one name for all,
+    every commit to any store in the database woke every other store's
+    follower. PostgreSQL cuts identifiers at 63 bytes, so a long schema name
+    is replaced by a digest of it.
+    """
+    name = f"{schema}.{table}"
+    if len(name.encode()) <= 63:
+        return name
+    return f"{table}.{hashlib.sha256(schema.encode()).hexdigest()[:16]}"
 
 
 class FailFastApplicationRecorder(PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.heads_statement = sql.SQL(
-            "SELECT notification_id, originator_id, originator_version FROM {}.{} "
-            "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
-        ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.events_table_name))
-        """What :meth:`DialogueStore.notification_heads` selects: no payloads."""
         schema = sql.Identifier(self.datastore.schema)
+        table = sql.Identifier(self.events_table_name)
+        self.channel_name = channel_name(self.datastore.schema, self.events_table_name)
+        # Statements as bytes, composed once: psycopg would compose a
+        # ``sql.Composed`` again on every execution (~0.1 ms of CPU each).
+        self.heads_statement = (
+            sql.SQL(
+                "SELECT notification_id, originator_id, originator_version FROM {}.{} "
+                "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+            )
+            .format(schema, table)
+            .as_bytes(None)
+        )
+        """What :meth:`DialogueStore.notification_heads` selects: no payloads."""
+        self.notifications_statement = (
+            sql.SQL(
+                "SELECT notification_id, originator_id, originator_version, topic, state "
+                "FROM {}.{} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+            )
+            .format(schema, table)
+            .as_bytes(None)
+        )
         function = sql.SQL("{}.{}").format(schema, sql.Identifier(INSERT_FUNCTION))
-        self.insert_statement = sql.SQL("SELECT id FROM {}(%s, %s) AS id").format(function)
+        self.insert_statement = (
+            sql.SQL("SELECT id FROM {}(%s, %s, %s, %s, %s) AS id").format(function).as_bytes(None)
+        )
         self.sql_create_statements.append(
             sql.SQL(
-                "CREATE OR REPLACE FUNCTION {function}(events {schema}.{event}[], wait text) "
+                "CREATE OR REPLACE FUNCTION {function}(ids uuid[], versions bigint[], "
+                "topics text[], states bytea[], wait text) "
                 "RETURNS SETOF bigint LANGUAGE plpgsql AS $$ BEGIN "
                 "PERFORM set_config('lock_timeout', wait, true); "
                 "LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE; "
                 "NOTIFY {channel}; "
                 "RETURN QUERY INSERT INTO {schema}.{table} "
                 "(originator_id, originator_version, topic, state) "
-                "SELECT originator_id, originator_version, topic, state FROM unnest(events) "
+                "SELECT * FROM unnest(ids, versions, topics, states) "
                 "RETURNING notification_id; "
                 "END $$"
             ).format(
                 function=function,
                 schema=schema,
-                event=sql.Identifier(self.stored_event_type_name),
-                table=sql.Identifier(self.events_table_name),
+                table=table,
                 channel=sql.Identifier(self.channel_name),
             )
         )
@@ -111,20 +153,54 @@ class FailFastApplicationRecorder(PostgresApplicationRecorder):
         table's lock, so notification ids become visible in order; NOTIFY
         followers; insert and return the ids) in one round trip instead of
         two, and without psycopg's pipeline machinery, where about a quarter
-        of a worker's CPU went under many writers (py-spy, 4 workers). Never
+        of a worker's CPU went under many writers (py-spy, 4 workers). The
+        events go as four plain arrays: psycopg dumps those in C, where an
+        array of a composite type is dumped value by value in Python. Never
         retried: see :func:`_written_once`.
         """
-        rows = [
-            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
-            for e in stored_events
-        ]
-        wait = f"{self.datastore.lock_timeout}s"
+        ids, versions, topics, states = [], [], [], []
+        for event in stored_events:
+            ids.append(event.originator_id)
+            versions.append(event.originator_version)
+            topics.append(event.topic)
+            states.append(event.state)
+        params = (ids, versions, topics, states, f"{self.datastore.lock_timeout}s")
         with self.datastore.get_connection() as conn, conn.cursor() as cursor:
-            cursor.execute(self.insert_statement, (rows, wait), prepare=True)
+            cursor.execute(self.insert_statement, params, prepare=True)
             return [row["id"] for row in cursor.fetchall()]
 
+    @_reads_retried_once
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        """The library's select; what followers ask for (the notifications after
+        ``start``) by a statement composed once, as followers ask many times a second."""
+        if start is None or inclusive_of_start or stop is not None or topics:
+            select: Any = PostgresApplicationRecorder.select_notifications.__wrapped__
+            found: Sequence[Notification] = select(
+                self, start, limit, stop, topics, inclusive_of_start=inclusive_of_start
+            )
+            return found
+        with self.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(self.notifications_statement, (start, limit), prepare=True)
+            return [
+                Notification(
+                    id=row["notification_id"],
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in cursor.fetchall()
+            ]
+
     select_events = _reads_retried_once(PostgresAggregateRecorder.select_events)
-    select_notifications = _reads_retried_once(PostgresApplicationRecorder.select_notifications)
     max_notification_id = _reads_retried_once(PostgresApplicationRecorder.max_notification_id)
 
 
@@ -370,10 +446,16 @@ class LogListener:
         channel: str,
         wake: Callable[[], None],
         wanted: Callable[[], bool] = lambda: True,
+        pause: float = 0.0,
     ) -> None:
         self.settings = settings
         self.channel = channel
         self.wake = wake
+        self.pause = pause
+        """Seconds to let notifications gather after a wake, then take them
+        all with one wake: under load they come with every commit, hundreds a
+        second, and each woke this thread (and took the GIL) for a follower
+        that catches up at most this often anyway."""
         self.wanted = wanted
         """Listen only while this says so: every commit wakes every listener (a
         database backend and a thread here), and only the process that applies
@@ -398,8 +480,13 @@ class LogListener:
                 with connection(self.settings) as conn:
                     conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
                     while not self._stopping.is_set():
+                        heard = False
+                        # Takes every notification received so far, at least one.
                         for _ in conn.notifies(timeout=self.TIMEOUT, stop_after=1):
+                            heard = True
+                        if heard:
                             self.wake()
+                            self._stopping.wait(self.pause)
             except (StoreUnavailable, psycopg.Error):
                 # The database is away: polling covers it; listen again later.
                 self._stopping.wait(1.0)

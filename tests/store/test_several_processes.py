@@ -357,3 +357,76 @@ def test_a_pooled_connection_is_checked_only_after_sitting_idle(tmp_path: Path) 
         DialogueEngine.open(f"{url}&pre_ping=n", views=tmp_path, follow=False) as engine,
     ):
         assert engine.store.recorder.datastore.pool._check is None  # type: ignore[attr-defined]
+
+
+def test_each_schema_notifies_on_a_channel_of_its_own(tmp_path: Path) -> None:
+    """Channels are database-wide: with one name for all, a commit to any store woke
+    the followers of every other store in the database."""
+    with (
+        fresh_store() as first_url,
+        fresh_store() as second_url,
+        DialogueEngine.open(first_url, views=tmp_path / "1", follow=False) as first,
+        DialogueEngine.open(second_url, views=tmp_path / "2", follow=False) as second,
+    ):
+        channel = first.store.recorder.channel_name  # type: ignore[attr-defined]
+        assert channel != second.store.recorder.channel_name  # type: ignore[attr-defined]
+        woken = threading.Event()
+        listener = LogListener(parse_store_url(first_url), channel, woken.set)
+        try:
+            deadline = time.monotonic() + 5
+            while listening_backends(first_url, channel) == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            second.create_project("elsewhere")
+            assert not woken.wait(2 * LogListener.TIMEOUT)
+            first.create_project("here")
+            assert woken.wait(5)
+        finally:
+            listener.stop()
+
+
+def test_a_channel_name_fits_postgres_identifiers_whatever_the_schema() -> None:
+    assert postgres.channel_name("tenant_1") == f"tenant_1.{postgres.EVENTS_TABLE}"
+    long_names = [f"{'s' * 60}_{n}" for n in range(2)]
+    channels = [postgres.channel_name(name) for name in long_names]
+    assert all(len(channel.encode()) <= 63 for channel in channels)
+    assert channels[0] != channels[1]  # PostgreSQL would cut both to the same 63 bytes
+
+
+def test_notifications_that_arrive_while_the_listener_pauses_wake_it_once(
+    tmp_path: Path,
+) -> None:
+    """A follower catches up at most every ``pause`` seconds: a commit per wake-up
+    would wake its thread hundreds of times a second under load for nothing."""
+    with (
+        fresh_store() as url,
+        DialogueEngine.open(url, views=tmp_path, follow=False) as engine,
+    ):
+        channel = engine.store.recorder.channel_name  # type: ignore[attr-defined]
+        wakes: list[float] = []
+        woken = threading.Event()
+
+        def wake() -> None:
+            wakes.append(time.monotonic())
+            woken.set()
+
+        pause = 2.0
+        listener = LogListener(parse_store_url(url), channel, wake, pause=pause)
+        try:
+            deadline = time.monotonic() + 5
+            while listening_backends(url, channel) == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            engine.create_project("first")
+            assert woken.wait(5)
+            for n in range(5):  # five commits, five notifications, during the pause
+                engine.create_project(f"P{n}")
+            assert len(wakes) == 1
+            deadline = time.monotonic() + 10
+            while len(wakes) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(wakes) == 2 and wakes[1] - wakes[0] >= pause
+            # Past the second pause: had any of the five been left for later,
+            # it would have woken the listener by now.
+            time.sleep(pause + 2 * LogListener.TIMEOUT)
+            assert len(wakes) == 2
+        finally:
+            listener.stop()
